@@ -1,0 +1,64 @@
+"""The book as a whole: it builds cleanly, each chapter has a page, and the site carries what it needs offline."""
+import nbformat
+import pytest
+
+from conftest import CHAPTERS, ROOT, chapter_ids
+from notebooks import STAMP_KEY, code_hash
+import sync_shared_cells
+
+
+def test_book_builds_with_warnings_as_errors(book_build):
+    assert book_build.returncode == 0, book_build.stdout[-3000:] + book_build.stderr[-3000:]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_every_chapter_has_a_page(book_build, chapter):
+    assert (book_build.html / "book" / f"{chapter.stem}.html").exists()
+
+
+def test_the_bibliography_page_lists_every_cited_work(book_build):
+    page = (book_build.html / "book" / "bibliography.html").read_text()
+    for key in ["Xiao", "Baldi", "Bourlard", "Plaut", "Hinton", "Goodfellow"]:
+        assert key in page
+
+
+def test_widget_and_math_javascript_is_served_by_the_site(book_build):
+    page = (book_build.html / "book" / "01_undercomplete.html").read_text()
+    assert 'src="../_static/ipywidgets/embed.js"' in page
+    assert "_static/mathjax/tex-mml-chtml.js" in page
+    assert (book_build.html / "_static" / "ipywidgets" / "embed.js").exists()
+    assert (book_build.html / "_static" / "mathjax" / "tex-mml-chtml.js").exists()
+    assert "cdn.jsdelivr.net" not in page and "unpkg.com/@jupyter-widgets" not in page
+
+
+def test_no_page_declares_a_script_twice(book_build):
+    for page in book_build.html.rglob("*.html"):
+        assert page.read_text().count("const THEBE_JS_URL") <= 1, page
+
+
+def test_footer_states_the_licenses_and_credits_fashion_mnist(book_build):
+    page = (book_build.html / "book" / "intro.html").read_text()
+    assert "MIT License" in page and "CC BY 4.0" in page and "Zalando" in page
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_stored_outputs_come_from_the_current_code(chapter):
+    notebook = nbformat.read(chapter, as_version=4)
+    stamp = notebook.metadata.get(STAMP_KEY, {}).get("code_sha256")
+    assert stamp == code_hash(notebook), (
+        f"{chapter.name}: its code changed since its outputs were stored; run "
+        f"`python tools/execute_notebooks.py {chapter.relative_to(ROOT)}`")
+
+
+def test_shared_helper_cells_match_their_one_source():
+    stale = sync_shared_cells.main(check=True)
+    assert not stale, f"run `python tools/sync_shared_cells.py`, then re-execute: {stale}"
+
+
+def test_readme_and_ci_run_the_same_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    command = "python -m pytest"
+    assert command in readme and command in ci
+    readme_line = next(line.strip() for line in readme.splitlines() if line.strip().startswith(command))
+    assert readme_line in ci, f"README's test command {readme_line!r} is not what .ci/run runs"

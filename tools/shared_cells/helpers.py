@@ -1,0 +1,127 @@
+# Shared helpers: figures, exercise feedback and the code-size explorer.
+# This cell is the same in every chapter, so that each notebook runs alone (in Colab, say).
+# Its one source is tools/shared_cells/helpers.py; `python tools/sync_shared_cells.py` copies it
+# into every chapter and the tests fail when a copy drifts.
+import base64
+import io
+
+import IPython.display
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+
+try:
+    from myst_nb import glue  # stores a computed value so the book's text can quote it
+except ImportError:  # Colab or plain Jupyter: show the value instead
+    def glue(name, variable, display=True):
+        if display:
+            IPython.display.display(variable)
+
+plt.rcParams.update({"figure.dpi": 100, "axes.titlesize": 11, "axes.labelsize": 10,
+                     "axes.grid": True, "grid.alpha": 0.3, "image.cmap": "gray"})
+
+
+def draw_image_rows(rows, row_labels, title):
+    """Draw rows of 28x28 images (one row per array in `rows`) in a grid; return the figure."""
+    n_cols = len(rows[0])
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(1.1 * n_cols, 1.25 * len(rows) + 0.4),
+                             squeeze=False)
+    for axes_row, images, label in zip(axes, rows, row_labels):
+        for ax, image in zip(axes_row, images):
+            ax.imshow(np.reshape(image, (28, 28)), vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+        axes_row[0].set_ylabel(label, rotation=0, ha="right", va="center")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_image_rows(rows, row_labels, title):
+    """Show rows of 28x28 images, e.g. originals above their reconstructions."""
+    draw_image_rows(rows, row_labels, title)
+    plt.show()
+
+
+def image_rows_png(rows, row_labels, title):
+    """The same grid as PNG bytes, for a widget panel."""
+    fig = draw_image_rows(rows, row_labels, title)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=72)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def plot_learning_curves(history, title):
+    """Training and validation loss per epoch from a Keras History."""
+    epochs = np.arange(1, len(history.history["loss"]) + 1)
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(epochs, history.history["loss"], "o-", label="training")
+    ax.plot(epochs, history.history["val_loss"], "s--", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean squared error per pixel")
+    ax.set_title(title)
+    ax.legend()
+    plt.show()
+
+
+class Feedback(Exception):
+    """Raised by a check to tell the student, in one sentence, what is wrong."""
+
+
+class NotSolvedYet(Exception):
+    """Raised by a check when an exercise still holds its `...` placeholder."""
+
+
+def answer_of(function, *args):
+    """Call a student's function; a function whose body is still `...` returns None: not solved yet."""
+    result = function(*args)
+    if result is None or result is Ellipsis:
+        raise NotSolvedYet
+    return result
+
+
+def give_feedback(exercise, check, answer):
+    """Run `check(answer)` and print one line of feedback (✅, ❌ or ⏳); never raise."""
+    if answer is None or answer is Ellipsis:
+        print(f"⏳ {exercise}: not solved yet. Replace the `...` with your code and run the cell again.")
+        return
+    try:
+        message = check(answer)
+    except NotSolvedYet:
+        print(f"⏳ {exercise}: not solved yet. Replace the `...` with your code and run the cell again.")
+    except Feedback as problem:
+        print(f"❌ {exercise}: {problem}")
+    except Exception as error:  # the student's own code failed: say how, not with a traceback
+        print(f"❌ {exercise}: your code raised {type(error).__name__}: {error}")
+    else:
+        print(f"✅ {exercise}: {message}")
+
+
+def panel_html(png_bytes, alt_text, caption):
+    """An image with alt text and a caption, as HTML for a widget."""
+    data = base64.b64encode(png_bytes).decode("ascii")
+    return (f'<figure style="margin:0"><img src="data:image/png;base64,{data}" alt="{alt_text}" '
+            f'style="max-width:100%"><figcaption>{caption}</figcaption></figure>')
+
+
+def latent_size_explorer(panels, label="Code size"):
+    """A slider over code sizes that switches between precomputed panels.
+
+    `panels` maps each code size to (png_bytes, alt_text, caption). With ipywidgets 8 the switch
+    happens in the browser (jslink), so it also works on the website, where no kernel runs;
+    with ipywidgets 7 (Colab) a Python callback switches the panels.
+    """
+    sizes = list(panels)
+    slider = widgets.SelectionSlider(options=[(str(size), size) for size in sizes], value=sizes[0],
+                                     description=label, style={"description_width": "initial"},
+                                     layout=widgets.Layout(width="32em"))
+    views = [widgets.HTML(panel_html(*panels[size])) for size in sizes]
+    if hasattr(widgets, "Stack"):  # ipywidgets >= 8
+        shown = widgets.Stack(views, selected_index=0)
+        widgets.jslink((slider, "index"), (shown, "selected_index"))
+    else:  # ipywidgets 7
+        shown = widgets.Box([views[0]])
+        slider.observe(lambda change: setattr(shown, "children", [views[change["new"]]]), names="index")
+    return widgets.VBox([slider, shown])
