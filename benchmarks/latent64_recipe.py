@@ -4,9 +4,11 @@ Usage:  python benchmarks/latent64_recipe.py
 
 The TensorFlow autoencoder tutorial trains Dense(64, relu) -> Dense(784, sigmoid) with Adam and MSE for
 10 epochs at batch 32 on all 60,000 training images; it reaches a test MSE of about 0.0089. Our recipe trains the
-same network (Chapter 1's `Autoencoder(64)`) on the 54,000 images left after carving out the validation set. It
-uses a larger batch, a larger learning rate and `steps_per_execution`, with an epoch count chosen on validation
-data. The floor: test MSE <= 0.0089 in less training wall time than the tutorial's recipe, both timed here.
+same network (Chapter 1's `Autoencoder(64)`) on the 54,000 images left after carving out the validation set,
+with the same batch size and base learning rate, plus two changes: a learning rate that decays to zero along a
+cosine (a better final fit in the same epochs), and `steps_per_execution=100` (less Python overhead per step).
+Larger batches and learning rates were tried on validation data and fit worse. The floor: test MSE <= 0.0089 in
+less training wall time than the tutorial's recipe, both timed here.
 """
 import json
 import os
@@ -18,7 +20,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 TARGET_MSE = 0.0089
-OUR_RECIPE = {"batch_size": 64, "learning_rate": 2e-3, "epochs": 8, "steps_per_execution": 100}
+OUR_RECIPE = {"batch_size": 32, "learning_rate": 1e-3, "epochs": 10, "steps_per_execution": 100,
+              "cosine_decay": True}
 
 
 def make_model():
@@ -31,9 +34,11 @@ def test_mse(model, images):
     return float(np.mean((images - keras.ops.convert_to_numpy(model.predict(images, verbose=0, batch_size=1000))) ** 2))
 
 
-def train(images, validation, batch_size, epochs, learning_rate=1e-3, steps_per_execution=1):
+def train(images, validation, batch_size, epochs, learning_rate=1e-3, steps_per_execution=1, cosine_decay=False):
     keras.utils.set_random_seed(0)
     model = make_model()
+    if cosine_decay:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * -(-len(images) // batch_size))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", steps_per_execution=steps_per_execution)
     started = time.perf_counter()
     history = model.fit(images, images, epochs=epochs, batch_size=batch_size, shuffle=True,
