@@ -6,6 +6,7 @@ Each chapter runs in its own process (a fresh kernel, in an empty folder, as in 
 time, CPU time and peak memory of the kernel, and every value the chapter glues into its text. It is written to
 benchmarks/report.md and benchmarks/report.json. Not part of the tests: timings belong in a benchmark.
 """
+
 import json
 import multiprocessing
 import os
@@ -22,7 +23,9 @@ import nbformat  # noqa: E402
 
 from notebooks import chapters, execute_standalone  # noqa: E402
 
-BUDGET_SECONDS = {"01_undercomplete": 90}  # from the chapters' issues: what each must stay under on 2 CPU cores
+BUDGET_SECONDS = {
+    "01_undercomplete": 90
+}  # from the chapters' issues: what each must stay under on 2 CPU cores
 
 
 def glued_values(notebook):
@@ -31,8 +34,15 @@ def glued_values(notebook):
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name:
-                values[name] = output["data"].get("text/plain")
+            if name:  # myst-nb stores glued values under a prefixed MIME type
+                values[name] = next(
+                    (
+                        text
+                        for mime, text in output["data"].items()
+                        if mime.endswith("text/plain")
+                    ),
+                    None,
+                )
     return values
 
 
@@ -42,14 +52,28 @@ def run_one(path, queue):
     started = time.perf_counter()
     execute_standalone(notebook)
     wall = time.perf_counter() - started
-    kernel = resource.getrusage(resource.RUSAGE_CHILDREN)  # the kernel has exited: its totals are in
-    queue.put({"wall_s": round(wall, 1), "kernel_cpu_s": round(kernel.ru_utime + kernel.ru_stime, 1),
-               "kernel_peak_memory_mb": round(kernel.ru_maxrss / 1024), "figures": glued_values(notebook)})
+    kernel = resource.getrusage(
+        resource.RUSAGE_CHILDREN
+    )  # the kernel has exited: its totals are in
+    queue.put(
+        {
+            "wall_s": round(wall, 1),
+            "kernel_cpu_s": round(kernel.ru_utime + kernel.ru_stime, 1),
+            "kernel_peak_memory_mb": round(kernel.ru_maxrss / 1024),
+            "figures": glued_values(notebook),
+        }
+    )
 
 
 def main(paths):
-    report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                          "processor": platform.processor() or platform.machine()}, "chapters": {}}
+    report = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "chapters": {},
+    }
     for path in paths:
         queue = multiprocessing.Queue()
         child = multiprocessing.Process(target=run_one, args=(path, queue))
@@ -58,23 +82,42 @@ def main(paths):
         child.join()
         result["budget_s"] = BUDGET_SECONDS.get(path.stem)
         report["chapters"][path.stem] = result
-        print(f"{path.stem}: {result['wall_s']} s wall, {result['kernel_cpu_s']} s CPU, "
-              f"{result['kernel_peak_memory_mb']} MB peak (budget {result['budget_s']} s)")
+        print(
+            f"{path.stem}: {result['wall_s']} s wall, {result['kernel_cpu_s']} s CPU, "
+            f"{result['kernel_peak_memory_mb']} MB peak (budget {result['budget_s']} s)"
+        )
     total = sum(chapter["wall_s"] for chapter in report["chapters"].values())
     report["total_wall_s"] = round(total, 1)
 
-    lines = ["# Chapter benchmark", "",
-             f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}. "
-             f"Total: {total:.0f} s.", "",
-             "| chapter | wall (s) | budget (s) | kernel CPU (s) | peak memory (MB) |", "|---|---|---|---|---|"]
+    lines = [
+        "# Chapter benchmark",
+        "",
+        f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}. "
+        f"Total: {total:.0f} s.",
+        "",
+        "| chapter | wall (s) | budget (s) | kernel CPU (s) | peak memory (MB) |",
+        "|---|---|---|---|---|",
+    ]
     for name, chapter in report["chapters"].items():
-        lines.append(f"| {name} | {chapter['wall_s']} | {chapter['budget_s']} | {chapter['kernel_cpu_s']} | "
-                     f"{chapter['kernel_peak_memory_mb']} |")
+        lines.append(
+            f"| {name} | {chapter['wall_s']} | {chapter['budget_s']} | {chapter['kernel_cpu_s']} | "
+            f"{chapter['kernel_peak_memory_mb']} |"
+        )
     for name, chapter in report["chapters"].items():
-        lines += ["", f"## {name}: the figures its text states", "", "| name | value |", "|---|---|"]
-        lines += [f"| {key} | {value} |" for key, value in chapter["figures"].items()]
+        lines += [
+            "",
+            f"## {name}: the figures its text states",
+            "",
+            "| name | value |",
+            "|---|---|",
+        ]
+        lines += [
+            f"| {key} | {value} |" for key, value in chapter["figures"].items()
+        ]
     (ROOT / "benchmarks" / "report.md").write_text("\n".join(lines) + "\n")
-    (ROOT / "benchmarks" / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (ROOT / "benchmarks" / "report.json").write_text(
+        json.dumps(report, indent=2) + "\n"
+    )
     print("wrote benchmarks/report.md and benchmarks/report.json")
 
 

@@ -1,4 +1,5 @@
 """Shared fixtures: the repository's tools on the import path, and the book built once per test session."""
+
 import os
 import pathlib
 import subprocess
@@ -23,8 +24,20 @@ def book_build(tmp_path_factory):
     """Build the book once, exactly as the README does, with warnings as errors; return the build result."""
     output = tmp_path_factory.mktemp("book")
     jupyter_book = pathlib.Path(sys.executable).parent / "jupyter-book"
-    result = subprocess.run([str(jupyter_book), "build", str(ROOT), "--path-output", str(output),
-                             "-W", "-n", "--keep-going"], capture_output=True, text=True,
-                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    result = subprocess.run(
+        [
+            str(jupyter_book),
+            "build",
+            str(ROOT),
+            "--path-output",
+            str(output),
+            "-W",
+            "-n",
+            "--keep-going",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     result.html = output / "_build" / "html"
     return result

@@ -1,4 +1,5 @@
 """The book as a whole: it builds cleanly, each chapter has a page, and the site carries what it needs offline."""
+
 import nbformat
 import pytest
 
@@ -8,7 +9,9 @@ import sync_shared_cells
 
 
 def test_book_builds_with_warnings_as_errors(book_build):
-    assert book_build.returncode == 0, book_build.stdout[-3000:] + book_build.stderr[-3000:]
+    assert book_build.returncode == 0, (
+        book_build.stdout[-3000:] + book_build.stderr[-3000:]
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
@@ -28,7 +31,9 @@ def test_widget_and_math_javascript_is_served_by_the_site(book_build):
     assert "_static/mathjax/tex-mml-chtml.js" in page
     assert (book_build.html / "_static" / "ipywidgets" / "embed.js").exists()
     assert (book_build.html / "_static" / "mathjax" / "tex-mml-chtml.js").exists()
-    assert "cdn.jsdelivr.net" not in page and "unpkg.com/@jupyter-widgets" not in page
+    assert (
+        "cdn.jsdelivr.net" not in page and "unpkg.com/@jupyter-widgets" not in page
+    )
 
 
 def test_no_page_declares_a_script_twice(book_build):
@@ -47,12 +52,15 @@ def test_stored_outputs_come_from_the_current_code(chapter):
     stamp = notebook.metadata.get(STAMP_KEY, {}).get("code_sha256")
     assert stamp == code_hash(notebook), (
         f"{chapter.name}: its code changed since its outputs were stored; run "
-        f"`python tools/execute_notebooks.py {chapter.relative_to(ROOT)}`")
+        f"`python tools/execute_notebooks.py {chapter.relative_to(ROOT)}`"
+    )
 
 
 def test_shared_helper_cells_match_their_one_source():
     stale = sync_shared_cells.main(check=True)
-    assert not stale, f"run `python tools/sync_shared_cells.py`, then re-execute: {stale}"
+    assert not stale, (
+        f"run `python tools/sync_shared_cells.py`, then re-execute: {stale}"
+    )
 
 
 def test_readme_and_ci_run_the_same_test_command():
@@ -60,5 +68,11 @@ def test_readme_and_ci_run_the_same_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     command = "python -m pytest"
     assert command in readme and command in ci
-    readme_line = next(line.strip() for line in readme.splitlines() if line.strip().startswith(command))
-    assert readme_line in ci, f"README's test command {readme_line!r} is not what .ci/run runs"
+    readme_line = next(
+        line.strip()
+        for line in readme.splitlines()
+        if line.strip().startswith(command)
+    )
+    assert readme_line in ci, (
+        f"README's test command {readme_line!r} is not what .ci/run runs"
+    )

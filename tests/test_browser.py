@@ -1,5 +1,6 @@
 """The website as a reader sees it: served on 127.0.0.1, opened in headless Chromium (Debian's, driven by
 Playwright). Without Chromium these tests skip, saying how to install it; with CI=true they must run."""
+
 import functools
 import http.server
 import os
@@ -12,13 +13,25 @@ from conftest import CHAPTERS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Chromium must not reach out to Google's services: this machine has no network, and each try logs an error.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.browser
 if not CHROMIUM and os.environ.get("CI") != "true":
-    pytestmark = [pytest.mark.browser, pytest.mark.skip(
-        reason="Chromium is not installed: `sudo apt-get install chromium` (Debian/Ubuntu) runs these tests")]
+    pytestmark = [
+        pytest.mark.browser,
+        pytest.mark.skip(
+            reason="Chromium is not installed: `sudo apt-get install chromium` (Debian/Ubuntu) runs these tests"
+        ),
+    ]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -30,7 +43,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 def site_url(book_build):
     assert book_build.returncode == 0, "the book did not build"
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(book_build.html)))
+        ("127.0.0.1", 0),
+        functools.partial(QuietHandler, directory=str(book_build.html)),
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
@@ -38,11 +53,15 @@ def site_url(book_build):
 
 @pytest.fixture(scope="module")
 def browser():
-    assert CHROMIUM, "CI=true but Chromium is missing: .ci/run must install Debian's chromium"
+    assert CHROMIUM, (
+        "CI=true but Chromium is missing: .ci/run must install Debian's chromium"
+    )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 
@@ -51,9 +70,16 @@ def open_page(browser, url):
     """Open `url`; return the page and the list that collects its console errors and failed requests."""
     page = browser.new_page()
     problems = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text) if message.type == "error" else None
+        ),
+    )
     page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
-    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+    page.on(
+        "requestfailed", lambda request: problems.append(f"failed: {request.url}")
+    )
     page.goto(url, wait_until="networkidle")
     return page, problems
 
@@ -68,8 +94,12 @@ def test_moving_the_code_size_slider_changes_the_reconstructions(browser, site_u
     assert "code of 2 numbers" in shown.get_attribute("alt")
 
     slider.focus()
-    page.keyboard.press("ArrowRight")  # from the keyboard, as a screen-reader user would
-    page.wait_for_function("() => document.querySelector('.widget-readout').textContent === '4'")
+    page.keyboard.press(
+        "ArrowRight"
+    )  # from the keyboard, as a screen-reader user would
+    page.wait_for_function(
+        "() => document.querySelector('.widget-readout').textContent === '4'"
+    )
     assert shown.count() == 1
     assert "code of 4 numbers" in shown.get_attribute("alt")
     assert shown.get_attribute("src") != before
@@ -77,8 +107,11 @@ def test_moving_the_code_size_slider_changes_the_reconstructions(browser, site_u
     assert not problems, problems
 
 
-@pytest.mark.parametrize("page_path", ["book/intro.html", "book/bibliography.html"]
-                         + [f"book/{chapter.stem}.html" for chapter in CHAPTERS])
+@pytest.mark.parametrize(
+    "page_path",
+    ["book/intro.html", "book/bibliography.html"]
+    + [f"book/{chapter.stem}.html" for chapter in CHAPTERS],
+)
 def test_page_loads_without_javascript_errors(browser, site_url, page_path):
     page, problems = open_page(browser, f"{site_url}/{page_path}")
     page.wait_for_timeout(1000)  # let widgets and math render

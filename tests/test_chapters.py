@@ -4,6 +4,7 @@ One execution of each chapter does most of the work: nbval runs the notebook cop
 (what Colab does), so the same run proves it is standalone, that every claim's check cell passes and that every
 solution passes its check (nbval compares those cells' stored output, "✅ ...").
 """
+
 import json
 import os
 import subprocess
@@ -19,12 +20,36 @@ from notebooks import copy_alone, execute_standalone
 # Wrong answers a student might give, and what the feedback must say (one sentence, never a traceback).
 WRONG_ANSWERS = {
     "01_undercomplete": [
-        ("check_parameter_count", "lambda latent_dim: 1569.0 * latent_dim + 784", "expected a whole number"),
-        ("check_parameter_count", "lambda latent_dim: 784 * latent_dim", "Count the weights and the biases"),
-        ("check_per_image_mse", "lambda images, reconstructions: np.zeros((5, 28))", "shape (5,)"),
-        ("check_per_image_mse", "lambda images, reconstructions: 1 / 0", "raised ZeroDivisionError"),
-        ("check_pca_reconstruct", "lambda training, images, k: images[:, :k]", "expected reconstructions of shape"),
-        ("check_pca_reconstruct", "lambda training, images, k: images - training.mean(axis=0)", "training mean"),
+        (
+            "check_parameter_count",
+            "lambda latent_dim: 1569.0 * latent_dim + 784",
+            "expected a whole number",
+        ),
+        (
+            "check_parameter_count",
+            "lambda latent_dim: 784 * latent_dim",
+            "Count the weights and the biases",
+        ),
+        (
+            "check_per_image_mse",
+            "lambda images, reconstructions: np.zeros((5, 28))",
+            "shape (5,)",
+        ),
+        (
+            "check_per_image_mse",
+            "lambda images, reconstructions: 1 / 0",
+            "raised ZeroDivisionError",
+        ),
+        (
+            "check_pca_reconstruct",
+            "lambda training, images, k: images[:, :k]",
+            "expected reconstructions of shape",
+        ),
+        (
+            "check_pca_reconstruct",
+            "lambda training, images, k: images - training.mean(axis=0)",
+            "training mean",
+        ),
     ],
 }
 
@@ -34,32 +59,67 @@ def cells_tagged(notebook, tag):
 
 
 def printed(cell):
-    return "".join(output.get("text", "") for output in cell.get("outputs", []) if output.output_type == "stream")
+    return "".join(
+        output.get("text", "")
+        for output in cell.get("outputs", [])
+        if output.output_type == "stream"
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
 def test_chapter_passes_nbval_alone_in_an_empty_folder(chapter, tmp_path):
     copy = copy_alone(chapter, tmp_path)
-    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    environment = {
+        key: value for key, value in os.environ.items() if key != "PYTHONPATH"
+    }
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout=900",
-         "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-q", copy.name],
-        cwd=tmp_path, env=environment, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "--nbval-cell-timeout=900",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "-q",
+            copy.name,
+        ],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout[-6000:]
-    assert sorted(path.name for path in tmp_path.iterdir()) == [chapter.name], "the chapter wrote files"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [chapter.name], (
+        "the chapter wrote files"
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
 def test_chapter_has_three_exercises_with_hidden_solutions_and_checks(chapter):
     notebook = nbformat.read(chapter, as_version=4)
-    exercises, solutions = cells_tagged(notebook, "exercise"), cells_tagged(notebook, "solution")
+    exercises, solutions = (
+        cells_tagged(notebook, "exercise"),
+        cells_tagged(notebook, "solution"),
+    )
     checks = cells_tagged(notebook, "nbval-check-output")
     assert len(exercises) >= 3 and len(solutions) == len(exercises) == len(checks)
-    assert all("hide-input" in cell.metadata["tags"] for cell in solutions), "solutions must be collapsed"
+    assert all("hide-input" in cell.metadata["tags"] for cell in solutions), (
+        "solutions must be collapsed"
+    )
     assert all("give_feedback(" in cell.source for cell in checks)
-    assert all(printed(cell).startswith("✅") for cell in checks), "every stored solution passes its check"
+    assert all(printed(cell).startswith("✅") for cell in checks), (
+        "every stored solution passes its check"
+    )
     for heading in ["(warm-up)", "(practice)", "(stretch)"]:
-        assert any(heading in cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+        assert any(
+            heading in cell.source
+            for cell in notebook.cells
+            if cell.cell_type == "markdown"
+        )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
@@ -68,34 +128,57 @@ def test_stored_outputs_show_no_error_no_warning_and_no_local_path(chapter):
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             assert output.output_type != "error", cell.source[:200]
-            assert not (output.output_type == "stream" and output.name == "stderr"), output.text[:500]
-            assert "/work/" not in json.dumps(output) and "/tmp/" not in json.dumps(output)
+            assert not (
+                output.output_type == "stream" and output.name == "stderr"
+            ), output.text[:500]
+            assert "/work/" not in json.dumps(output) and "/tmp/" not in json.dumps(
+                output
+            )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
 def test_every_figure_has_alt_text(chapter):
     notebook = nbformat.read(chapter, as_version=4)
     for cell in notebook.cells:
-        if any("image/png" in output.get("data", {}) for output in cell.get("outputs", [])):
-            assert cell.metadata.get("mystnb", {}).get("image", {}).get("alt"), cell.source[:200]
+        if any(
+            "image/png" in output.get("data", {})
+            for output in cell.get("outputs", [])
+        ):
+            assert cell.metadata.get("mystnb", {}).get("image", {}).get("alt"), (
+                cell.source[:200]
+            )
     widget_state = json.dumps(notebook.metadata.get("widgets", {}))
     assert widget_state.count("<img ") == widget_state.count(' alt=\\"')
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
 def test_student_version_runs_and_its_checks_give_feedback_without_crashing(chapter):
-    assert chapter.stem in WRONG_ANSWERS, "list wrong answers for this chapter's checks in WRONG_ANSWERS"
+    assert chapter.stem in WRONG_ANSWERS, (
+        "list wrong answers for this chapter's checks in WRONG_ANSWERS"
+    )
     student = student_version(nbformat.read(chapter, as_version=4))
-    assert not cells_tagged(student, "solution") and not student.metadata.get("widgets")
-    assert all(not cell.get("outputs") for cell in student.cells if cell.cell_type == "code")
+    assert not cells_tagged(student, "solution") and not student.metadata.get(
+        "widgets"
+    )
+    assert all(
+        not cell.get("outputs") for cell in student.cells if cell.cell_type == "code"
+    )
 
-    probes = [nbformat.v4.new_code_cell(f'give_feedback("probe", {check}, {answer})')
-              for check, answer, _ in WRONG_ANSWERS[chapter.stem]]
+    probes = [
+        nbformat.v4.new_code_cell(f'give_feedback("probe", {check}, {answer})')
+        for check, answer, _ in WRONG_ANSWERS[chapter.stem]
+    ]
     student.cells.extend(probes)
     execute_standalone(student)
 
     for check in cells_tagged(student, "nbval-check-output"):
-        assert printed(check).startswith("⏳") and "not solved yet" in printed(check), printed(check)
+        assert printed(check).startswith("⏳") and "not solved yet" in printed(
+            check
+        ), printed(check)
     for probe, (_, _, expected) in zip(probes, WRONG_ANSWERS[chapter.stem]):
         feedback = printed(probe)
-        assert feedback.startswith("❌") and expected in feedback and "Traceback" not in feedback, feedback
+        assert (
+            feedback.startswith("❌")
+            and expected in feedback
+            and "Traceback" not in feedback
+        ), feedback

@@ -6,6 +6,7 @@ Each chapter runs standalone in an empty folder. The outputs and the widget stat
 notebook, stamped with a hash of its code cells; tests/test_book.py fails if the code changes without a rerun,
 so a reader never sees outputs from older code.
 """
+
 import sys
 import time
 
@@ -28,4 +29,5 @@ def main(paths):
 
 if __name__ == "__main__":
     import pathlib
+
     main([pathlib.Path(arg) for arg in sys.argv[1:]] or chapters())

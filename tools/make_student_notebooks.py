@@ -7,11 +7,16 @@ the stored widget state are cleared (ClearOutputPreprocessor, ClearMetadataPrepr
 (tagged `exercise`, with `...` for the student to fill in) and every check stay, so a student who runs a check
 before solving the exercise is told it is not solved yet.
 """
+
 import pathlib
 import sys
 
 import nbformat
-from nbconvert.preprocessors import ClearMetadataPreprocessor, ClearOutputPreprocessor, TagRemovePreprocessor
+from nbconvert.preprocessors import (
+    ClearMetadataPreprocessor,
+    ClearOutputPreprocessor,
+    TagRemovePreprocessor,
+)
 
 from notebooks import ROOT, chapters
 
@@ -19,8 +24,10 @@ PREPROCESSORS = [
     TagRemovePreprocessor(remove_cell_tags={"solution"}),
     ClearOutputPreprocessor(),
     # keep cell tags (they hide helper code in JupyterLab's and Colab's views too); drop the rest
-    ClearMetadataPreprocessor(preserve_cell_metadata_mask={"tags"}, preserve_nb_metadata_mask={
-        ("language_info", "name"), ("kernelspec",)}),
+    ClearMetadataPreprocessor(
+        preserve_cell_metadata_mask={"tags"},
+        preserve_nb_metadata_mask={("language_info", "name"), ("kernelspec",)},
+    ),
 ]
 
 

@@ -3,12 +3,12 @@
 A chapter is executed the way Colab runs it: copied alone into an empty folder, so no file of this
 repository can be imported or read.
 """
+
 import hashlib
 import pathlib
 import shutil
 import tempfile
 
-import nbformat
 from nbclient import NotebookClient
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -18,7 +18,9 @@ STAMP_KEY = "autoencoders_book"  # notebook metadata key for the hash of the cod
 
 def chapters():
     """Every chapter notebook under book/, in file-name order."""
-    return sorted(path for path in BOOK.glob("*.ipynb") if not path.name.startswith("_"))
+    return sorted(
+        path for path in BOOK.glob("*.ipynb") if not path.name.startswith("_")
+    )
 
 
 def code_hash(notebook):
@@ -30,8 +32,13 @@ def code_hash(notebook):
 def execute_standalone(notebook, timeout=600):
     """Execute `notebook` (a NotebookNode, changed in place) in an empty temporary folder."""
     with tempfile.TemporaryDirectory(prefix="chapter-") as folder:
-        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": folder}}, store_widget_state=True)
+        client = NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": folder}},
+            store_widget_state=True,
+        )
         client.execute(cwd=folder)
     return notebook
 

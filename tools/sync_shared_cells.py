@@ -6,6 +6,7 @@ A code cell tagged `shared-helpers` must hold exactly tools/shared_cells/helpers
 copy so that it runs alone in Colab; this file is the one source. With --check nothing is written and the exit
 status says whether every copy is current (the tests run the same comparison).
 """
+
 import sys
 
 import nbformat
@@ -20,7 +21,9 @@ def stale_cells(notebook):
     stale = []
     for cell in notebook.cells:
         for tag, source_file in SHARED_CELLS.items():
-            if tag in cell.metadata.get("tags", []) and cell.source != source_file.read_text().rstrip("\n"):
+            if tag in cell.metadata.get(
+                "tags", []
+            ) and cell.source != source_file.read_text().rstrip("\n"):
                 stale.append((tag, cell))
     return stale
 
@@ -37,7 +40,9 @@ def main(check=False):
             for tag, cell in stale:
                 cell.source = SHARED_CELLS[tag].read_text().rstrip("\n")
             nbformat.write(notebook, path)
-            print(f"{path}: shared cells updated; rerun tools/execute_notebooks.py {path}")
+            print(
+                f"{path}: shared cells updated; rerun tools/execute_notebooks.py {path}"
+            )
     return out_of_date
 
 
@@ -45,5 +50,8 @@ if __name__ == "__main__":
     check = "--check" in sys.argv
     stale = main(check=check)
     if check and stale:
-        sys.exit("shared cells out of date in: " + ", ".join(map(str, stale))
-                 + "\nrun: python tools/sync_shared_cells.py")
+        sys.exit(
+            "shared cells out of date in: "
+            + ", ".join(map(str, stale))
+            + "\nrun: python tools/sync_shared_cells.py"
+        )

@@ -1,7 +1,7 @@
 # Shared helpers: figures, exercise feedback and the code-size explorer.
-# This cell is the same in every chapter, so that each notebook runs alone (in Colab, say).
-# Its one source is tools/shared_cells/helpers.py; `python tools/sync_shared_cells.py` copies it
-# into every chapter and the tests fail when a copy drifts.
+# This cell is the same in every chapter, so each notebook runs alone (in Colab).
+# Its one source is tools/shared_cells/helpers.py; tools/sync_shared_cells.py
+# copies it into every chapter, and the tests fail when a copy drifts.
 import base64
 import io
 
@@ -11,21 +11,37 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 try:
-    from myst_nb import glue  # stores a computed value so the book's text can quote it
+    from myst_nb import (
+        glue,
+    )  # stores a computed value so the book's text can quote it
 except ImportError:  # Colab or plain Jupyter: show the value instead
+
     def glue(name, variable, display=True):
         if display:
             IPython.display.display(variable)
 
-plt.rcParams.update({"figure.dpi": 100, "axes.titlesize": 11, "axes.labelsize": 10,
-                     "axes.grid": True, "grid.alpha": 0.3, "image.cmap": "gray"})
+
+plt.rcParams.update(
+    {
+        "figure.dpi": 100,
+        "axes.titlesize": 11,
+        "axes.labelsize": 10,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "image.cmap": "gray",
+    }
+)
 
 
 def draw_image_rows(rows, row_labels, title):
-    """Draw rows of 28x28 images (one row per array in `rows`) in a grid; return the figure."""
+    """Draw rows of 28x28 images (one row per array in `rows`); return the figure."""
     n_cols = len(rows[0])
-    fig, axes = plt.subplots(len(rows), n_cols, figsize=(1.1 * n_cols, 1.25 * len(rows) + 0.4),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows),
+        n_cols,
+        figsize=(1.1 * n_cols, 1.25 * len(rows) + 0.4),
+        squeeze=False,
+    )
     for axes_row, images, label in zip(axes, rows, row_labels):
         for ax, image in zip(axes_row, images):
             ax.imshow(np.reshape(image, (28, 28)), vmin=0, vmax=1)
@@ -75,25 +91,29 @@ class NotSolvedYet(Exception):
 
 
 def answer_of(function, *args):
-    """Call a student's function; a function whose body is still `...` returns None: not solved yet."""
+    """Call a student's function. A body still `...` returns None: not solved yet."""
     result = function(*args)
     if result is None or result is Ellipsis:
         raise NotSolvedYet
     return result
 
 
+NOT_SOLVED = (
+    "not solved yet. Replace the `...` with your code and run the cell again."
+)
+
+
 def give_feedback(exercise, check, answer):
-    """Run `check(answer)` and print one line of feedback (✅, ❌ or ⏳); never raise."""
-    if answer is None or answer is Ellipsis:
-        print(f"⏳ {exercise}: not solved yet. Replace the `...` with your code and run the cell again.")
-        return
+    """Run `check(answer)`; print one line of feedback: ✅, ❌ or ⏳."""
     try:
+        if answer is None or answer is Ellipsis:
+            raise NotSolvedYet
         message = check(answer)
     except NotSolvedYet:
-        print(f"⏳ {exercise}: not solved yet. Replace the `...` with your code and run the cell again.")
+        print(f"⏳ {exercise}: {NOT_SOLVED}")
     except Feedback as problem:
         print(f"❌ {exercise}: {problem}")
-    except Exception as error:  # the student's own code failed: say how, not with a traceback
+    except Exception as error:  # the student's code failed: say how, in one line
         print(f"❌ {exercise}: your code raised {type(error).__name__}: {error}")
     else:
         print(f"✅ {exercise}: {message}")
@@ -102,26 +122,37 @@ def give_feedback(exercise, check, answer):
 def panel_html(png_bytes, alt_text, caption):
     """An image with alt text and a caption, as HTML for a widget."""
     data = base64.b64encode(png_bytes).decode("ascii")
-    return (f'<figure style="margin:0"><img src="data:image/png;base64,{data}" alt="{alt_text}" '
-            f'style="max-width:100%"><figcaption>{caption}</figcaption></figure>')
+    return (
+        f'<figure style="margin:0">'
+        f'<img src="data:image/png;base64,{data}" alt="{alt_text}" '
+        f'style="max-width:100%"><figcaption>{caption}</figcaption></figure>'
+    )
 
 
 def latent_size_explorer(panels, label="Code size"):
     """A slider over code sizes that switches between precomputed panels.
 
-    `panels` maps each code size to (png_bytes, alt_text, caption). With ipywidgets 8 the switch
-    happens in the browser (jslink), so it also works on the website, where no kernel runs;
+    `panels` maps each code size to (png_bytes, alt_text, caption). With ipywidgets 8
+    the switch happens in the browser (jslink), so it also works on the website,
+    where no kernel runs;
     with ipywidgets 7 (Colab) a Python callback switches the panels.
     """
     sizes = list(panels)
-    slider = widgets.SelectionSlider(options=[(str(size), size) for size in sizes], value=sizes[0],
-                                     description=label, style={"description_width": "initial"},
-                                     layout=widgets.Layout(width="32em"))
+    slider = widgets.SelectionSlider(
+        options=[(str(size), size) for size in sizes],
+        value=sizes[0],
+        description=label,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="32em"),
+    )
     views = [widgets.HTML(panel_html(*panels[size])) for size in sizes]
     if hasattr(widgets, "Stack"):  # ipywidgets >= 8
         shown = widgets.Stack(views, selected_index=0)
         widgets.jslink((slider, "index"), (shown, "selected_index"))
     else:  # ipywidgets 7
         shown = widgets.Box([views[0]])
-        slider.observe(lambda change: setattr(shown, "children", [views[change["new"]]]), names="index")
+        slider.observe(
+            lambda change: setattr(shown, "children", [views[change["new"]]]),
+            names="index",
+        )
     return widgets.VBox([slider, shown])

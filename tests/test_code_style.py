@@ -1,0 +1,29 @@
+"""Code a reader would copy: every notebook and tool is formatted and lint-free (ruff, configured in ruff.toml)."""
+
+import subprocess
+import sys
+
+from conftest import ROOT
+
+FOLDERS = ["book", "tools", "tests", "benchmarks"]
+
+
+def ruff(*arguments):
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *arguments, *FOLDERS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_code_is_formatted():
+    result = ruff("format", "--check")
+    assert result.returncode == 0, (
+        f"run `ruff format {' '.join(FOLDERS)}`:\n{result.stdout}"
+    )
+
+
+def test_code_is_lint_free():
+    result = ruff("check", "--output-format", "concise")
+    assert result.returncode == 0, result.stdout
