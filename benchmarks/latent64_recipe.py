@@ -117,7 +117,8 @@ def main():
     }
     report["floor_met"] = (
         report["ours"]["test_mse"] <= TARGET_MSE
-        and report["ours"]["train_seconds"] < report["tutorial"]["train_seconds"]
+        and report["ours"]["train_seconds"]
+        < report["tutorial"]["train_seconds"]
     )
     print(json.dumps(report, indent=2))
     path = pathlib.Path(__file__).with_name("latent64_report.json")

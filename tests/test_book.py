@@ -30,9 +30,12 @@ def test_widget_and_math_javascript_is_served_by_the_site(book_build):
     assert 'src="../_static/ipywidgets/embed.js"' in page
     assert "_static/mathjax/tex-mml-chtml.js" in page
     assert (book_build.html / "_static" / "ipywidgets" / "embed.js").exists()
-    assert (book_build.html / "_static" / "mathjax" / "tex-mml-chtml.js").exists()
     assert (
-        "cdn.jsdelivr.net" not in page and "unpkg.com/@jupyter-widgets" not in page
+        book_build.html / "_static" / "mathjax" / "tex-mml-chtml.js"
+    ).exists()
+    assert (
+        "cdn.jsdelivr.net" not in page
+        and "unpkg.com/@jupyter-widgets" not in page
     )
 
 

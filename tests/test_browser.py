@@ -78,14 +78,19 @@ def open_page(browser, url):
     )
     page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
     page.on(
-        "requestfailed", lambda request: problems.append(f"failed: {request.url}")
+        "requestfailed",
+        lambda request: problems.append(f"failed: {request.url}"),
     )
     page.goto(url, wait_until="networkidle")
     return page, problems
 
 
-def test_moving_the_code_size_slider_changes_the_reconstructions(browser, site_url):
-    page, problems = open_page(browser, f"{site_url}/book/01_undercomplete.html")
+def test_moving_the_code_size_slider_changes_the_reconstructions(
+    browser, site_url
+):
+    page, problems = open_page(
+        browser, f"{site_url}/book/01_undercomplete.html"
+    )
     slider = page.get_by_role("slider", name="Code size (numbers per image)")
     slider.wait_for(timeout=20_000)
     shown = page.locator("img[alt*='from a code of']:visible")

@@ -51,11 +51,45 @@ WRONG_ANSWERS = {
             "training mean",
         ),
     ],
+    "02_tied_weights": [
+        (
+            "check_tied_parameter_count",
+            "lambda latent_dim: 2 * 784 * latent_dim",
+            "One kernel",
+        ),
+        (
+            "check_tied_parameter_count",
+            "lambda latent_dim: str(latent_dim)",
+            "whole number",
+        ),
+        (
+            "check_tied_forward",
+            "lambda images, kernel, b, c: images[:, :10]",
+            "shape (5, 784)",
+        ),
+        (
+            "check_tied_forward",
+            "lambda images, kernel, b, c: images",
+            "values differ",
+        ),
+        (
+            "check_deep_tied",
+            "lambda hidden, latent: 'model'",
+            "expected a Keras model",
+        ),
+        (
+            "check_deep_tied",
+            "lambda hidden, latent: TiedAutoencoder(latent)",
+            "Tie both layers",
+        ),
+    ],
 }
 
 
 def cells_tagged(notebook, tag):
-    return [cell for cell in notebook.cells if tag in cell.metadata.get("tags", [])]
+    return [
+        cell for cell in notebook.cells if tag in cell.metadata.get("tags", [])
+    ]
 
 
 def printed(cell):
@@ -106,7 +140,9 @@ def test_chapter_has_three_exercises_with_hidden_solutions_and_checks(chapter):
         cells_tagged(notebook, "solution"),
     )
     checks = cells_tagged(notebook, "nbval-check-output")
-    assert len(exercises) >= 3 and len(solutions) == len(exercises) == len(checks)
+    assert len(exercises) >= 3 and len(solutions) == len(exercises) == len(
+        checks
+    )
     assert all("hide-input" in cell.metadata["tags"] for cell in solutions), (
         "solutions must be collapsed"
     )
@@ -131,9 +167,9 @@ def test_stored_outputs_show_no_error_no_warning_and_no_local_path(chapter):
             assert not (
                 output.output_type == "stream" and output.name == "stderr"
             ), output.text[:500]
-            assert "/work/" not in json.dumps(output) and "/tmp/" not in json.dumps(
+            assert "/work/" not in json.dumps(
                 output
-            )
+            ) and "/tmp/" not in json.dumps(output)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
@@ -144,15 +180,17 @@ def test_every_figure_has_alt_text(chapter):
             "image/png" in output.get("data", {})
             for output in cell.get("outputs", [])
         ):
-            assert cell.metadata.get("mystnb", {}).get("image", {}).get("alt"), (
-                cell.source[:200]
-            )
+            assert (
+                cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
+            ), cell.source[:200]
     widget_state = json.dumps(notebook.metadata.get("widgets", {}))
     assert widget_state.count("<img ") == widget_state.count(' alt=\\"')
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
-def test_student_version_runs_and_its_checks_give_feedback_without_crashing(chapter):
+def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
+    chapter,
+):
     assert chapter.stem in WRONG_ANSWERS, (
         "list wrong answers for this chapter's checks in WRONG_ANSWERS"
     )
@@ -161,7 +199,9 @@ def test_student_version_runs_and_its_checks_give_feedback_without_crashing(chap
         "widgets"
     )
     assert all(
-        not cell.get("outputs") for cell in student.cells if cell.cell_type == "code"
+        not cell.get("outputs")
+        for cell in student.cells
+        if cell.cell_type == "code"
     )
 
     probes = [

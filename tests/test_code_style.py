@@ -27,3 +27,17 @@ def test_code_is_formatted():
 def test_code_is_lint_free():
     result = ruff("check", "--output-format", "concise")
     assert result.returncode == 0, result.stdout
+
+
+def test_notebook_code_fits_the_website_code_column():
+    """Lines over 80 characters need a scroll bar on the website; ruff cannot wrap strings."""
+    import nbformat
+
+    from conftest import CHAPTERS
+
+    for chapter in CHAPTERS:
+        notebook = nbformat.read(chapter, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                for line in cell.source.splitlines():
+                    assert len(line) <= 80, f"{chapter.name}: {line}"

@@ -46,7 +46,9 @@ def main(output_folder):
     written = []
     for path in chapters():
         target = output_folder / path.name
-        nbformat.write(student_version(nbformat.read(path, as_version=4)), target)
+        nbformat.write(
+            student_version(nbformat.read(path, as_version=4)), target
+        )
         written.append(target)
         print(f"wrote {target}")
     return written

@@ -25,7 +25,9 @@ def chapters():
 
 def code_hash(notebook):
     """A hash of every code cell's source: stored outputs are current only if it still matches."""
-    sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    sources = [
+        cell.source for cell in notebook.cells if cell.cell_type == "code"
+    ]
     return hashlib.sha256("\n\x00\n".join(sources).encode()).hexdigest()
 
 

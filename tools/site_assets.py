@@ -19,12 +19,12 @@ import shutil
 from sphinx.errors import ExtensionError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-HTML_MANAGER = ROOT / "node_modules" / "@jupyter-widgets" / "html-manager" / "dist"
+HTML_MANAGER = (
+    ROOT / "node_modules" / "@jupyter-widgets" / "html-manager" / "dist"
+)
 ASSET_SUFFIXES = {".woff", ".woff2", ".ttf", ".eot", ".svg"}
 MATHJAX = ROOT / "node_modules" / "mathjax" / "es5"
-MATHJAX_BUNDLE = (
-    "tex-mml-chtml.js"  # _config.yml sets mathjax_path to mathjax/tex-mml-chtml.js
-)
+MATHJAX_BUNDLE = "tex-mml-chtml.js"  # _config.yml sets mathjax_path to mathjax/tex-mml-chtml.js
 MATHJAX_ON_DEMAND = ["input", "output/chtml", "a11y", "ui", "sre", "adaptors"]
 
 

@@ -13,7 +13,9 @@ import nbformat
 
 from notebooks import ROOT, chapters
 
-SHARED_CELLS = {"shared-helpers": ROOT / "tools" / "shared_cells" / "helpers.py"}
+SHARED_CELLS = {
+    "shared-helpers": ROOT / "tools" / "shared_cells" / "helpers.py"
+}
 
 
 def stale_cells(notebook):

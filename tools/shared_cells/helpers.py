@@ -1,5 +1,5 @@
 # Shared helpers: figures, exercise feedback and the code-size explorer.
-# This cell is the same in every chapter, so each notebook runs alone (in Colab).
+# This cell is the same in every chapter, so each runs alone (in Colab).
 # Its one source is tools/shared_cells/helpers.py; tools/sync_shared_cells.py
 # copies it into every chapter, and the tests fail when a copy drifts.
 import base64
@@ -7,6 +7,7 @@ import io
 
 import IPython.display
 import ipywidgets as widgets
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -34,7 +35,7 @@ plt.rcParams.update(
 
 
 def draw_image_rows(rows, row_labels, title):
-    """Draw rows of 28x28 images (one row per array in `rows`); return the figure."""
+    """Draw rows of 28x28 images, one row per array in `rows`; return it."""
     n_cols = len(rows[0])
     fig, axes = plt.subplots(
         len(rows),
@@ -69,6 +70,12 @@ def image_rows_png(rows, row_labels, title):
     return buffer.getvalue()
 
 
+def reconstruction_mse(model, images):
+    """Mean squared error per pixel between images and their reconstructions."""
+    reconstructions = keras.ops.convert_to_numpy(model(images))
+    return float(np.mean((images - reconstructions) ** 2))
+
+
 def plot_learning_curves(history, title):
     """Training and validation loss per epoch from a Keras History."""
     epochs = np.arange(1, len(history.history["loss"]) + 1)
@@ -91,7 +98,7 @@ class NotSolvedYet(Exception):
 
 
 def answer_of(function, *args):
-    """Call a student's function. A body still `...` returns None: not solved yet."""
+    """Call a student's function; a body still `...` means not solved yet."""
     result = function(*args)
     if result is None or result is Ellipsis:
         raise NotSolvedYet
@@ -113,8 +120,12 @@ def give_feedback(exercise, check, answer):
         print(f"⏳ {exercise}: {NOT_SOLVED}")
     except Feedback as problem:
         print(f"❌ {exercise}: {problem}")
-    except Exception as error:  # the student's code failed: say how, in one line
-        print(f"❌ {exercise}: your code raised {type(error).__name__}: {error}")
+    except (
+        Exception
+    ) as error:  # the student's code failed: say how, in one line
+        print(
+            f"❌ {exercise}: your code raised {type(error).__name__}: {error}"
+        )
     else:
         print(f"✅ {exercise}: {message}")
 
@@ -132,9 +143,9 @@ def panel_html(png_bytes, alt_text, caption):
 def latent_size_explorer(panels, label="Code size"):
     """A slider over code sizes that switches between precomputed panels.
 
-    `panels` maps each code size to (png_bytes, alt_text, caption). With ipywidgets 8
-    the switch happens in the browser (jslink), so it also works on the website,
-    where no kernel runs;
+    `panels` maps each code size to (png_bytes, alt_text, caption). With
+    ipywidgets 8 the switch happens in the browser (jslink), so it also works
+    on the website, where no kernel runs;
     with ipywidgets 7 (Colab) a Python callback switches the panels.
     """
     sizes = list(panels)
