@@ -3,7 +3,9 @@
 import subprocess
 import sys
 
-from conftest import ROOT
+import nbformat
+
+from conftest import CHAPTERS, ROOT
 
 FOLDERS = ["book", "tools", "tests", "benchmarks"]
 
@@ -31,10 +33,6 @@ def test_code_is_lint_free():
 
 def test_notebook_code_fits_the_website_code_column():
     """Lines over 80 characters need a scroll bar on the website; ruff cannot wrap strings."""
-    import nbformat
-
-    from conftest import CHAPTERS
-
     for chapter in CHAPTERS:
         notebook = nbformat.read(chapter, as_version=4)
         for cell in notebook.cells:

@@ -7,6 +7,7 @@ notebook, stamped with a hash of its code cells; tests/test_book.py fails if the
 so a reader never sees outputs from older code.
 """
 
+import pathlib
 import sys
 import time
 
@@ -28,6 +29,4 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    import pathlib
-
     main([pathlib.Path(arg) for arg in sys.argv[1:]] or chapters())

@@ -76,6 +76,27 @@ def reconstruction_mse(model, images):
     return float(np.mean((images - reconstructions) ** 2))
 
 
+def train_side_by_side(models, images, epochs, batch_size):
+    """Train autoencoders that share no weights in one pass over `images`.
+
+    They become the outputs of one Keras model. Each output's loss reaches only
+    its own model's weights and Adam keeps statistics per weight, so each model
+    learns exactly as it would alone, with one training loop instead of many.
+    """
+    inputs = keras.Input(shape=images.shape[1:])
+    combined = keras.Model(inputs, [model(inputs) for model in models])
+    combined.compile(
+        optimizer="adam", loss=["mse"] * len(models), steps_per_execution=50
+    )
+    combined.fit(
+        images,
+        [images] * len(models),
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
+    )
+
+
 def plot_learning_curves(history, title):
     """Training and validation loss per epoch from a Keras History."""
     epochs = np.arange(1, len(history.history["loss"]) + 1)
