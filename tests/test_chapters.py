@@ -83,6 +83,38 @@ WRONG_ANSWERS = {
             "Tie both layers",
         ),
     ],
+    "03_sparse": [
+        (
+            "check_kl_penalty",
+            "lambda target, means: np.zeros(len(means))",
+            "a single number",
+        ),
+        (
+            "check_kl_penalty",
+            "lambda target, means: np.sum(target * np.log(target / means))",
+            "Both terms",
+        ),
+        (
+            "check_active_fraction",
+            "lambda codes, threshold: np.mean(codes > threshold, axis=0)",
+            "Which axis",
+        ),
+        (
+            "check_active_fraction",
+            "lambda codes, threshold: np.sum(codes > threshold, axis=1)",
+            "values differ",
+        ),
+        (
+            "check_keep_top_k",
+            "lambda codes, k: codes",
+            "exactly k = 3",
+        ),
+        (
+            "check_keep_top_k",
+            "lambda codes, k: np.sort(codes, axis=1)[:, -k:]",
+            "same shape",
+        ),
+    ],
 }
 
 

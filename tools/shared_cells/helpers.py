@@ -76,17 +76,20 @@ def reconstruction_mse(model, images):
     return float(np.mean((images - reconstructions) ** 2))
 
 
-def train_side_by_side(models, images, epochs, batch_size):
+def train_side_by_side(models, images, epochs, batch_size, learning_rate=1e-3):
     """Train autoencoders that share no weights in one pass over `images`.
 
     They become the outputs of one Keras model. Each output's loss reaches only
     its own model's weights and Adam keeps statistics per weight, so each model
     learns exactly as it would alone, with one training loop instead of many.
+    Losses that layers add (sparsity penalties) count too, each for its model.
     """
     inputs = keras.Input(shape=images.shape[1:])
     combined = keras.Model(inputs, [model(inputs) for model in models])
     combined.compile(
-        optimizer="adam", loss=["mse"] * len(models), steps_per_execution=50
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=["mse"] * len(models),
+        steps_per_execution=50,
     )
     combined.fit(
         images,
