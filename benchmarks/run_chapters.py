@@ -28,6 +28,7 @@ BUDGET_SECONDS = {
     "01_undercomplete": 90,
     "02_tied_weights": 90,
     "03_sparse": 90,
+    "04_denoising": 120,
 }
 
 

@@ -85,22 +85,32 @@ def open_page(browser, url):
     return page, problems
 
 
+# Each chapter's widget: the slider's accessible name, and the phrase every
+# panel's alt text contains, with the slider's value in place of {}.
+CODE_SIZE_WIDGET = (
+    "Code size (numbers per image)",
+    "from a code of {} numbers",
+)
+WIDGETS = {"04_denoising": ("Noise level σ", "at noise level {}.")}
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
-def test_moving_the_code_size_slider_changes_the_reconstructions(
+def test_moving_the_slider_changes_the_panel_and_its_alt_text(
     browser, site_url, chapter
 ):
+    label, alt_phrase = WIDGETS.get(chapter.stem, CODE_SIZE_WIDGET)
     page, problems = open_page(browser, f"{site_url}/book/{chapter.stem}.html")
-    slider = page.get_by_role("slider", name="Code size (numbers per image)")
+    slider = page.get_by_role("slider", name=label)
     slider.wait_for(timeout=20_000)
-    shown = page.locator("img[alt*='from a code of']:visible")
+    shown = page.locator(f"img[alt*='{alt_phrase.split('{}')[0]}']:visible")
     readout = page.locator(".widget-readout").first
     assert shown.count() == 1
     before = {
         "src": shown.get_attribute("src"),
         "alt": shown.get_attribute("alt"),
     }
-    first_size = readout.text_content()
-    assert f"code of {first_size} numbers" in before["alt"]
+    first_value = readout.text_content()
+    assert alt_phrase.format(first_value) in before["alt"]
 
     slider.focus()
     page.keyboard.press(
@@ -108,13 +118,13 @@ def test_moving_the_code_size_slider_changes_the_reconstructions(
     )  # from the keyboard, as a screen-reader user would
     page.wait_for_function(
         "first => document.querySelector('.widget-readout').textContent !== first",
-        arg=first_size,
+        arg=first_value,
     )
-    second_size = readout.text_content()
+    second_value = readout.text_content()
     assert shown.count() == 1
-    assert f"code of {second_size} numbers" in shown.get_attribute("alt")
+    assert alt_phrase.format(second_value) in shown.get_attribute("alt")
     assert shown.get_attribute("src") != before["src"]
-    assert slider.get_attribute("aria-valuetext") == second_size
+    assert slider.get_attribute("aria-valuetext") == second_value
     assert not problems, problems
 
 

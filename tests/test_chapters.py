@@ -115,6 +115,38 @@ WRONG_ANSWERS = {
             "same shape",
         ),
     ],
+    "04_denoising": [
+        (
+            "check_add_noise",
+            "lambda images, stddev, rng: images + stddev * rng.normal(size=images.shape)",
+            "outside [0, 1]",
+        ),
+        (
+            "check_add_noise",
+            "lambda images, stddev, rng: np.clip(images + rng.normal(size=images.shape), 0, 1)",
+            "should have std 0.3",
+        ),
+        (
+            "check_psnr",
+            "lambda clean, restored: 10 * np.log10(1 / np.mean((clean - restored) ** 2))",
+            "one PSNR per image",
+        ),
+        (
+            "check_psnr",
+            "lambda clean, restored: np.mean((clean - restored) ** 2, axis=(1, 2))",
+            "differ from tf.image.psnr",
+        ),
+        (
+            "check_salt_and_pepper",
+            "lambda images, rate, rng: np.where(rng.uniform(size=images.shape) < rate, 1.0, images)",
+            "equally likely",
+        ),
+        (
+            "check_salt_and_pepper",
+            "lambda images, rate, rng: np.where(rng.uniform(size=images.shape) < rate, images / 2, images)",
+            "exactly 0 or 1",
+        ),
+    ],
 }
 
 
