@@ -76,24 +76,43 @@ def reconstruction_mse(model, images):
     return float(np.mean((images - reconstructions) ** 2))
 
 
-def train_side_by_side(models, images, epochs, batch_size, learning_rate=1e-3):
-    """Train autoencoders that share no weights in one pass over `images`.
+def train_side_by_side(
+    models,
+    images,
+    epochs,
+    batch_size,
+    learning_rate=1e-3,
+    cosine_decay=False,
+    jit_compile="auto",
+    targets=None,
+    loss="mse",
+):
+    """Train models that share no weights in one pass over `images`.
 
     They become the outputs of one Keras model. Each output's loss reaches only
     its own model's weights and Adam keeps statistics per weight, so each model
     learns exactly as it would alone, with one training loop instead of many.
     Losses that layers add (sparsity penalties) count too, each for its model.
+    The targets are the images themselves unless `targets` (e.g. labels, with
+    a matching `loss`) are given. With `cosine_decay` the learning rate falls
+    to 0 along a cosine; `jit_compile=True` asks for XLA ("auto": GPUs only).
     """
     inputs = keras.Input(shape=images.shape[1:])
     combined = keras.Model(inputs, [model(inputs) for model in models])
+    if cosine_decay:
+        steps = epochs * int(np.ceil(len(images) / batch_size))
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            learning_rate, steps
+        )
     combined.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss=["mse"] * len(models),
+        loss=[loss] * len(models),
+        jit_compile=jit_compile,
         steps_per_execution=50,
     )
     combined.fit(
         images,
-        [images] * len(models),
+        [images if targets is None else targets] * len(models),
         epochs=epochs,
         batch_size=batch_size,
         verbose=0,
