@@ -29,6 +29,7 @@ BUDGET_SECONDS = {
     "02_tied_weights": 90,
     "03_sparse": 90,
     "04_denoising": 120,
+    "05_stacked": 120,
 }
 
 

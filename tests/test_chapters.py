@@ -147,6 +147,38 @@ WRONG_ANSWERS = {
             "exactly 0 or 1",
         ),
     ],
+    "05_stacked": [
+        (
+            "check_sigmoid_slope",
+            "lambda a: 1 / (1 + np.exp(-a))",
+            "σ(a) itself",
+        ),
+        (
+            "check_sigmoid_slope",
+            "lambda a: np.exp(-a)",
+            "differ from the derivative",
+        ),
+        (
+            "check_unfreeze_top",
+            "lambda model, n: [setattr(layer, 'trainable', True) for layer in model.layers[:n]] and model",
+            "from the bottom",
+        ),
+        (
+            "check_unfreeze_top",
+            "lambda model, n: [setattr(layer, 'trainable', True) for layer in model.layers] and model",
+            "expected trainable flags",
+        ),
+        (
+            "check_masking_noise",
+            "lambda rate: keras.layers.Dropout(rate)",
+            "Dropout scales them",
+        ),
+        (
+            "check_masking_noise",
+            "lambda rate: keras.layers.Dropout(1 - rate)",
+            "expected 25%",
+        ),
+    ],
 }
 
 
