@@ -1,5 +1,7 @@
 """The book as a whole: it builds cleanly, each chapter has a page, and the site carries what it needs offline."""
 
+import re
+
 import nbformat
 import pytest
 
@@ -79,3 +81,45 @@ def test_readme_and_ci_run_the_same_test_command():
     assert readme_line in ci, (
         f"README's test command {readme_line!r} is not what .ci/run runs"
     )
+
+
+COLAB_LINK = re.compile(
+    r"https://colab\.research\.google\.com/github/([^/\"]+/[^/\"]+)/blob/main/([^\"\)\s]+\.ipynb)"
+)
+
+
+def repository_name():
+    text = (ROOT / "_config.yml").read_text()
+    return re.search(r"url: https://github\.com/(\S+)", text).group(1)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_colab_buttons_open_this_chapter_in_this_repository(
+    book_build, chapter
+):
+    page = (book_build.html / "book" / f"{chapter.stem}.html").read_text()
+    links = COLAB_LINK.findall(page)
+    assert links, f"{chapter.name}: no Colab launch button"
+    for repository, path in links:
+        assert repository == repository_name()
+        assert path == f"book/{chapter.name}"
+
+
+def test_readme_colab_links_point_at_notebooks_that_exist():
+    links = COLAB_LINK.findall((ROOT / "README.md").read_text())
+    assert {path for _, path in links} == {
+        f"book/{chapter.name}" for chapter in CHAPTERS
+    }
+    for repository, path in links:
+        assert repository == repository_name() and (ROOT / path).exists()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_each_chapter_page_weighs_at_most_3_mb(book_build, chapter):
+    """The page's HTML (with the widget state embedded in it) and its images."""
+    page = book_build.html / "book" / f"{chapter.stem}.html"
+    images = set(re.findall(r'src="\.\./(_images/[^"]+)"', page.read_text()))
+    weight = page.stat().st_size + sum(
+        (book_build.html / image).stat().st_size for image in images
+    )
+    assert weight <= 3_000_000, f"{chapter.name}: {weight / 1e6:.2f} MB"
