@@ -1,5 +1,6 @@
 """The book as a whole: it builds cleanly, each chapter has a page, and the site carries what it needs offline."""
 
+import html.parser
 import re
 
 import nbformat
@@ -123,3 +124,74 @@ def test_each_chapter_page_weighs_at_most_3_mb(book_build, chapter):
         (book_build.html / image).stat().st_size for image in images
     )
     assert weight <= 3_000_000, f"{chapter.name}: {weight / 1e6:.2f} MB"
+
+
+GLOSSARY_TERMS = [  # the terms issue 7 names, and those the chapters lean on
+    "Code",
+    "Latent space",
+    "Undercomplete autoencoder",
+    "Tied weights",
+    "Sparsity target",
+    "Corruption",
+    "Greedy layer-wise pretraining",
+    "Fine-tuning",
+    "Linear probe",
+]
+
+
+def test_glossary_defines_the_books_terms(book_build):
+    page = (book_build.html / "book" / "glossary.html").read_text()
+    for term in GLOSSARY_TERMS:
+        assert f'id="term-{term.replace(" ", "-")}"' in page, term
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_every_chapter_links_its_terms_to_the_glossary(book_build, chapter):
+    page = (book_build.html / "book" / f"{chapter.stem}.html").read_text()
+    assert 'href="glossary.html#term-' in page
+
+
+class LinkCollector(html.parser.HTMLParser):
+    """Every href and src in a page, and every id it defines."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.links.append(value)
+            if name == "id" and value:
+                self.ids.add(value)
+
+
+def parsed(page):
+    collector = LinkCollector()
+    collector.feed(page.read_text())
+    return collector
+
+
+def test_no_internal_link_is_broken(book_build):
+    """Every link within the site reaches a file, and its #fragment an id in it."""
+    pages = {  # _static holds the theme's template sources, not pages
+        page: parsed(page)
+        for page in book_build.html.rglob("*.html")
+        if "_static" not in page.relative_to(book_build.html).parts
+    }
+    broken = []
+    for page, collector in pages.items():
+        for link in collector.links:
+            if re.match(r"^(https?:|mailto:|data:|javascript:|//)", link):
+                continue
+            path, _, fragment = link.split("?")[0].partition("#")
+            target = (page.parent / path).resolve() if path else page
+            if not target.exists():
+                broken.append(f"{page.name}: {link}")
+            elif fragment and target.suffix == ".html":
+                ids = (
+                    pages[target].ids if target in pages else parsed(target).ids
+                )
+                if fragment not in ids:
+                    broken.append(f"{page.name}: {link} (no such id)")
+    assert not broken, broken[:20]

@@ -130,7 +130,7 @@ def test_moving_the_slider_changes_the_panel_and_its_alt_text(
 
 @pytest.mark.parametrize(
     "page_path",
-    ["book/intro.html", "book/bibliography.html"]
+    ["book/intro.html", "book/glossary.html", "book/bibliography.html"]
     + [f"book/{chapter.stem}.html" for chapter in CHAPTERS],
 )
 def test_page_loads_without_javascript_errors(browser, site_url, page_path):
