@@ -9,7 +9,16 @@ import threading
 
 import pytest
 
-from conftest import CHAPTERS
+from conftest import CHAPTERS, ROOT
+
+# axe-core, pinned in package.json and installed by `npm ci`: the accessibility checker the tests inject.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHAPTER_PAGES = [f"book/{chapter.stem}.html" for chapter in CHAPTERS]
+PAGES = (
+    ["book/intro.html", "book/glossary.html", "book/bibliography.html"]
+    + CHAPTER_PAGES
+    + ["search.html", "genindex.html"]
+)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Chromium must not reach out to Google's services: this machine has no network, and each try logs an error.
@@ -66,9 +75,9 @@ def browser():
         chromium.close()
 
 
-def open_page(browser, url):
+def open_page(browser, url, color_scheme="light"):
     """Open `url`; return the page and the list that collects its console errors and failed requests."""
-    page = browser.new_page()
+    page = browser.new_page(color_scheme=color_scheme)
     problems = []
     page.on(
         "console",
@@ -112,6 +121,7 @@ def test_moving_the_slider_changes_the_panel_and_its_alt_text(
     first_value = readout.text_content()
     assert alt_phrase.format(first_value) in before["alt"]
 
+    assert slider.evaluate("handle => handle.tabIndex") == 0  # reachable by Tab
     slider.focus()
     page.keyboard.press(
         "ArrowRight"
@@ -128,12 +138,29 @@ def test_moving_the_slider_changes_the_panel_and_its_alt_text(
     assert not problems, problems
 
 
-@pytest.mark.parametrize(
-    "page_path",
-    ["book/intro.html", "book/glossary.html", "book/bibliography.html"]
-    + [f"book/{chapter.stem}.html" for chapter in CHAPTERS],
-)
+@pytest.mark.parametrize("page_path", PAGES)
 def test_page_loads_without_javascript_errors(browser, site_url, page_path):
     page, problems = open_page(browser, f"{site_url}/{page_path}")
     page.wait_for_timeout(1000)  # let widgets and math render
     assert not problems, problems
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+@pytest.mark.parametrize("page_path", PAGES)
+def test_axe_finds_no_accessibility_violations(
+    browser, site_url, page_path, color_scheme
+):
+    """axe-core's WCAG checks on each page as rendered, widgets drawn, in the reader's light or dark mode.
+    Every violation fails, moderate and minor ones too: the site has none today, so any is a regression."""
+    assert AXE.exists(), f"{AXE} is missing: run `npm ci`"
+    page, _ = open_page(browser, f"{site_url}/{page_path}", color_scheme)
+    if page_path in CHAPTER_PAGES:  # wait until the widgets are drawn
+        page.get_by_role("slider").first.wait_for(timeout=20_000)
+    page.wait_for_timeout(500)  # math typeset, theme scripts settled
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async () => (await axe.run(document)).violations.map(violation =>
+            `${violation.impact} ${violation.id}: ${violation.help} at `
+            + violation.nodes.map(node => node.target.join(" ")).join(", "))"""
+    )
+    assert not violations, "\n".join(violations)

@@ -5,15 +5,26 @@
   bundle and the fonts and icons it may request.
 - Math is typeset by MathJax 3, which Sphinx would load from a CDN. We copy the npm-installed copy into
   _static/mathjax/ (the one combined bundle and the parts it loads on demand).
-- _static/widgets-on-the-site.js (ours) lets the widgets' MathJax 2 calls reach MathJax 3 and gives slider
-  handles the accessible name and value a screen reader announces.
+- _static/site.js (ours) lets the widgets' MathJax 2 calls reach MathJax 3, gives slider handles the
+  accessible name and value a screen reader announces, and names the theme's search and color-mode buttons
+  after what they show. _static/site.css (ours) keeps widget captions readable in dark mode.
+
+Two accessibility repairs are made in each page's HTML, so they hold without JavaScript too (axe-core checks
+the site in tests/test_browser.py):
+- myst-nb names every "Show code cell source" toggle "Toggle hidden content"; a speech-input user who says
+  what they see would miss it (WCAG 2.5.3). We drop that name, so the toggle is named by its visible text.
+- docutils marks bibliography entries role="doc-biblioentry" (deprecated in ARIA 1.2) inside a role="list",
+  which then has no list items. We make them role="listitem".
 
 It also drops exact duplicate <script> entries from each page. sphinx-thebe registers its inline configuration
 (`const THEBE_JS_URL = ...`) on every `env-before-read-docs` event, which Jupyter Book 1.0.4 fires twice, so the
 page declared the constant twice and the browser raised "Identifier 'THEBE_JS_URL' has already been declared".
+And Jupyter Book adds every .js and .css file in _static/ to each page by itself, site.js included, but without
+`defer`: we keep only our deferred entry, so site.js runs once, after MathJax. (site.css needs nothing more.)
 """
 
 import pathlib
+import re
 import shutil
 
 from sphinx.errors import ExtensionError
@@ -54,13 +65,19 @@ def copy_widget_javascript(app, exception):
 
 
 def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files", [])
+    deferred = {
+        getattr(script, "filename", None)
+        for script in scripts
+        if getattr(script, "attributes", {}).get("defer")
+    }
     seen, unique = set(), []
-    for script in context.get("script_files", []):
-        key = (
-            getattr(script, "filename", script)
-            or None,  # inline scripts: None or ""
-            tuple(sorted(getattr(script, "attributes", {}).items())),
-        )
+    for script in scripts:
+        filename = getattr(script, "filename", script) or None  # inline: None
+        attributes = getattr(script, "attributes", {})
+        if filename in deferred and not attributes.get("defer"):
+            continue  # Jupyter Book's undeferred copy of our _static/site.js
+        key = (filename, tuple(sorted(attributes.items())))
         if key not in seen:
             seen.add(key)
             unique.append(script)
@@ -69,13 +86,28 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     )
 
 
+def repair_page_accessibility(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if not body:
+        return
+    body = body.replace(
+        '<summary aria-label="Toggle hidden content">', "<summary>"
+    )
+    context["body"] = re.sub(
+        r'(<div class="citation" id="[^"]*") role="doc-biblioentry"',
+        r'\1 role="listitem"',
+        body,
+    )
+
+
 def setup(app):
     app.connect(
         "html-page-context", drop_duplicate_scripts, priority=400
     )  # before any handler that returns a template (emit_firstresult)
+    app.connect("html-page-context", repair_page_accessibility)
     app.connect("builder-inited", check_installed)
     app.add_js_file(
-        "widgets-on-the-site.js", priority=600, defer="defer"
+        "site.js", priority=600, defer="defer"
     )  # after MathJax (priority 500)
     app.connect("build-finished", copy_widget_javascript)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,60 @@
+// Widgets on the website (no kernel): two adaptations of the ipywidgets HTML manager. Loaded deferred, so it
+// runs after MathJax and before the widgets render.
+
+// 1. The HTML manager typesets widget labels with MathJax 2's API (MathJax.Hub.Queue), but Sphinx loads
+//    MathJax 3, which has no Hub: pass such requests on to MathJax 3 so widget pages with math raise no error.
+if (window.MathJax && !window.MathJax.Hub) {
+  window.MathJax.Hub = {
+    Queue: ([, , element]) =>
+      window.MathJax.startup?.promise.then(() => window.MathJax.typesetPromise([element])),
+  };
+}
+
+// 2. A slider's visible label is not tied to its handle, and the handle announces an option's index ("0"),
+//    not the value shown ("2"). Name each handle after its label and announce the shown value.
+function labelSliders() {
+  for (const slider of document.querySelectorAll(".widget-slider")) {
+    const handle = slider.querySelector("[role=slider]");
+    const label = slider.querySelector(".widget-label");
+    const readout = slider.querySelector(".widget-readout");
+    if (!handle) continue;
+    if (label && handle.getAttribute("aria-label") !== label.textContent) {
+      handle.setAttribute("aria-label", label.textContent);
+    }
+    if (readout && handle.getAttribute("aria-valuetext") !== readout.textContent) {
+      handle.setAttribute("aria-valuetext", readout.textContent);
+    }
+  }
+}
+new MutationObserver(labelSliders).observe(document.documentElement, {
+  subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["aria-valuenow"],
+});
+
+// 3. Accessible names that match what a sighted reader sees (WCAG 2.5.3, "Label in Name"), checked by axe-core
+//    in tests/test_browser.py. The theme's buttons exist only with JavaScript, so they are mended here; the
+//    page content (code-cell toggles, bibliography) is mended in the HTML itself by tools/site_assets.py.
+//    - The search buttons read "Search Ctrl+K" but were named "Search": let their text name them.
+//    - The color-mode button shows the current mode's icon ("System Settings", "Light", "Dark"); say it.
+//    - The book's title atop the sidebar sat outside every landmark; it is the way home, so it joins the
+//      navigation landmarks.
+function nameThemeButtons() {
+  for (const brand of document.querySelectorAll(".bd-sidebar-primary .sidebar-primary-item:has(> .navbar-brand)")) {
+    brand.setAttribute("role", "navigation");
+    brand.setAttribute("aria-label", "Book");
+  }
+  for (const button of document.querySelectorAll(".search-button__button[aria-label]")) {
+    button.removeAttribute("aria-label");
+  }
+  const mode = document.documentElement.dataset.mode;
+  for (const button of document.querySelectorAll(".theme-switch-button")) {
+    const icon = button.querySelector(`[data-mode="${mode}"]`);
+    const shown = icon && (icon.getAttribute("title") || icon.textContent.trim());
+    if (shown && button.getAttribute("aria-label") !== `Color mode: ${shown}`) {
+      button.setAttribute("aria-label", `Color mode: ${shown}`);
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", nameThemeButtons);
+new MutationObserver(nameThemeButtons).observe(document.documentElement, {
+  attributes: true, attributeFilter: ["data-mode"],
+});
