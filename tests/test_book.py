@@ -7,7 +7,8 @@ import nbformat
 import pytest
 
 from conftest import CHAPTERS, ROOT, chapter_ids
-from notebooks import STAMP_KEY, code_hash
+from execute_notebooks import is_stale
+from run_time_table import is_current, measured_chapters
 import sync_shared_cells
 
 
@@ -44,7 +45,9 @@ def test_widget_and_math_javascript_is_served_by_the_site(book_build):
 
 def test_no_page_declares_a_script_twice(book_build):
     for page in book_build.html.rglob("*.html"):
-        assert page.read_text().count("const THEBE_JS_URL") <= 1, page
+        source = page.read_text()
+        assert source.count("const THEBE_JS_URL") <= 1, page
+        assert source.count("_static/site.js") <= 1, page
 
 
 def test_footer_states_the_licenses_and_credits_fashion_mnist(book_build):
@@ -54,12 +57,42 @@ def test_footer_states_the_licenses_and_credits_fashion_mnist(book_build):
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
 def test_stored_outputs_come_from_the_current_code(chapter):
-    notebook = nbformat.read(chapter, as_version=4)
-    stamp = notebook.metadata.get(STAMP_KEY, {}).get("code_sha256")
-    assert stamp == code_hash(notebook), (
+    assert not is_stale(chapter), (
         f"{chapter.name}: its code changed since its outputs were stored; run "
         f"`python tools/execute_notebooks.py {chapter.relative_to(ROOT)}`"
     )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_the_benchmark_measured_the_current_code(chapter):
+    """The instructors' page shows run times from benchmarks/report.json: they must be this code's."""
+    assert is_current(chapter, measured_chapters()[chapter.stem]), (
+        f"{chapter.name}: not benchmarked since its code changed; run "
+        f"`python benchmarks/run_chapters.py {chapter.relative_to(ROOT)}`"
+    )
+
+
+def test_instructors_page_covers_every_chapter_and_exercise(book_build):
+    page = (book_build.html / "book" / "instructors.html").read_text()
+    text = html.unescape(re.sub(r"<[^>]+>", "", page)).replace("’", "'")
+    for chapter in CHAPTERS:
+        row = re.search(
+            rf'<tr[^>]*>\s*<td[^>]*><p><a [^>]*href="{chapter.stem}.html"'
+            rf".*?</tr>",
+            page,
+            re.S,
+        )
+        assert row, f"no run-time row for {chapter.stem}"
+        assert re.search(r">\d+ s<", row.group(0)), row.group(0)
+        notebook = nbformat.read(chapter, as_version=4)
+        for cell in notebook.cells:
+            for line in cell.source.splitlines():
+                if cell.cell_type == "markdown" and line.startswith(
+                    "### Exercise"
+                ):
+                    assert line[4:] in text, (
+                        f"the instructors' page lacks {chapter.stem}'s {line[4:]!r}"
+                    )
 
 
 def test_shared_helper_cells_match_their_one_source():

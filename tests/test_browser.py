@@ -14,11 +14,15 @@ from conftest import CHAPTERS, ROOT
 # axe-core, pinned in package.json and installed by `npm ci`: the accessibility checker the tests inject.
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHAPTER_PAGES = [f"book/{chapter.stem}.html" for chapter in CHAPTERS]
-PAGES = (
-    ["book/intro.html", "book/glossary.html", "book/bibliography.html"]
-    + CHAPTER_PAGES
-    + ["search.html", "genindex.html"]
-)
+PAGES = [
+    "book/intro.html",
+    *CHAPTER_PAGES,
+    "book/instructors.html",
+    "book/glossary.html",
+    "book/bibliography.html",
+    "search.html",
+    "genindex.html",
+]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Chromium must not reach out to Google's services: this machine has no network, and each try logs an error.

@@ -13,7 +13,8 @@ import sys
 import nbformat
 import pytest
 
-from conftest import CHAPTERS, chapter_ids
+import collect_feedback
+from conftest import CHAPTERS, ROOT, chapter_ids
 from make_student_notebooks import student_version
 from notebooks import copy_alone, execute_standalone
 
@@ -246,6 +247,10 @@ def test_chapter_has_three_exercises_with_hidden_solutions_and_checks(chapter):
     assert all(printed(cell).startswith("✅") for cell in checks), (
         "every stored solution passes its check"
     )
+    assert [
+        (name, verdict)
+        for name, verdict, _ in collect_feedback.feedback(notebook)
+    ] == [(f"Exercise {number}", "passed") for number in (1, 2, 3)]
     for heading in ["(warm-up)", "(practice)", "(stretch)"]:
         assert any(
             heading in cell.source
@@ -266,6 +271,35 @@ def test_stored_outputs_show_no_error_no_warning_and_no_local_path(chapter):
             assert "/work/" not in json.dumps(
                 output
             ) and "/tmp/" not in json.dumps(output)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_chapter_installs_nothing(chapter):
+    """Colab's own TensorFlow, Keras and ipywidgets must do: no cell installs or upgrades a package."""
+    notebook = nbformat.read(chapter, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            for word in [
+                "pip install",
+                "%pip",
+                "!pip",
+                "conda install",
+                "uv pip",
+            ]:
+                assert word not in cell.source, cell.source[:200]
+
+
+def test_ci_runs_every_chapter_on_colabs_versions():
+    """Colab ships TensorFlow 2.20, Keras 3.13, ipywidgets 7.7.1: .ci/run runs each chapter on exactly those."""
+    pins = (ROOT / ".ci" / "colab-requirements.txt").read_text().splitlines()
+    for pin in ["tensorflow==2.20.", "keras==3.13.", "ipywidgets==7.7.1"]:
+        assert any(line.startswith(pin) for line in pins), pin
+    assert "bash .ci/colab-versions" in (ROOT / ".ci" / "run").read_text()
+    job = (ROOT / ".ci" / "colab-versions").read_text()
+    assert "-r .ci/colab-requirements.txt" in job
+    assert 'tests/test_chapters.py -k "nbval_alone"' in job
+    # the job's -k selects this file's standalone nbval test by name
+    assert "test_chapter_passes_nbval_alone_in_an_empty_folder" in globals()
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
@@ -290,10 +324,14 @@ def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
     assert chapter.stem in WRONG_ANSWERS, (
         "list wrong answers for this chapter's checks in WRONG_ANSWERS"
     )
-    student = student_version(nbformat.read(chapter, as_version=4))
+    full = nbformat.read(chapter, as_version=4)
+    student = student_version(full)
     assert not cells_tagged(student, "solution") and not student.metadata.get(
         "widgets"
     )
+    student_code = "\n".join(cell.source for cell in student.cells)
+    for solution in cells_tagged(full, "solution"):
+        assert solution.source not in student_code, "a solution is left"
     assert all(
         not cell.get("outputs")
         for cell in student.cells
@@ -311,6 +349,9 @@ def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
         assert printed(check).startswith("⏳") and "not solved yet" in printed(
             check
         ), printed(check)
+    # what tools/collect_feedback.py would tell the instructor about this untouched copy
+    verdicts = [verdict for _, verdict, _ in collect_feedback.feedback(student)]
+    assert verdicts == ["not attempted"] * 3
     for probe, (_, _, expected) in zip(probes, WRONG_ANSWERS[chapter.stem]):
         feedback = printed(probe)
         assert (

@@ -9,6 +9,7 @@ import pathlib
 import shutil
 import tempfile
 
+import nbformat
 from nbclient import NotebookClient
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -23,6 +24,17 @@ def chapters():
     )
 
 
+def title(path):
+    """A chapter's title: the first level-1 heading of its notebook."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    raise ValueError(f"{path} has no '# ' title")
+
+
 def code_hash(notebook):
     """A hash of every code cell's source: stored outputs are current only if it still matches."""
     sources = [
@@ -31,12 +43,13 @@ def code_hash(notebook):
     return hashlib.sha256("\n\x00\n".join(sources).encode()).hexdigest()
 
 
-def execute_standalone(notebook, timeout=600):
+def execute_standalone(notebook, timeout=600, allow_errors=False):
     """Execute `notebook` (a NotebookNode, changed in place) in an empty temporary folder."""
     with tempfile.TemporaryDirectory(prefix="chapter-") as folder:
         client = NotebookClient(
             notebook,
             timeout=timeout,
+            allow_errors=allow_errors,
             kernel_name="python3",
             resources={"metadata": {"path": folder}},
             store_widget_state=True,
