@@ -189,14 +189,6 @@ def cells_tagged(notebook, tag):
     ]
 
 
-def printed(cell):
-    return "".join(
-        output.get("text", "")
-        for output in cell.get("outputs", [])
-        if output.output_type == "stream"
-    )
-
-
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
 def test_chapter_passes_nbval_alone_in_an_empty_folder(chapter, tmp_path):
     copy = copy_alone(chapter, tmp_path)
@@ -244,9 +236,9 @@ def test_chapter_has_three_exercises_with_hidden_solutions_and_checks(chapter):
         "solutions must be collapsed"
     )
     assert all("give_feedback(" in cell.source for cell in checks)
-    assert all(printed(cell).startswith("✅") for cell in checks), (
-        "every stored solution passes its check"
-    )
+    assert all(
+        collect_feedback.printed(cell).startswith("✅") for cell in checks
+    ), "every stored solution passes its check"
     assert [
         (name, verdict)
         for name, verdict, _ in collect_feedback.feedback(notebook)
@@ -346,14 +338,16 @@ def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
     execute_standalone(student)
 
     for check in cells_tagged(student, "nbval-check-output"):
-        assert printed(check).startswith("⏳") and "not solved yet" in printed(
-            check
-        ), printed(check)
+        assert collect_feedback.printed(check).startswith(
+            "⏳"
+        ) and "not solved yet" in collect_feedback.printed(check), (
+            collect_feedback.printed(check)
+        )
     # what tools/collect_feedback.py would tell the instructor about this untouched copy
     verdicts = [verdict for _, verdict, _ in collect_feedback.feedback(student)]
     assert verdicts == ["not attempted"] * 3
     for probe, (_, _, expected) in zip(probes, WRONG_ANSWERS[chapter.stem]):
-        feedback = printed(probe)
+        feedback = collect_feedback.printed(probe)
         assert (
             feedback.startswith("❌")
             and expected in feedback

@@ -9,7 +9,6 @@ import pathlib
 import shutil
 import tempfile
 
-import nbformat
 from nbclient import NotebookClient
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -24,15 +23,14 @@ def chapters():
     )
 
 
-def title(path):
-    """A chapter's title: the first level-1 heading of its notebook."""
-    notebook = nbformat.read(path, as_version=4)
+def title(notebook):
+    """A chapter's title: the first level-1 heading of the notebook."""
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
-    raise ValueError(f"{path} has no '# ' title")
+    raise ValueError("the notebook has no '# ' title")
 
 
 def code_hash(notebook):

@@ -33,9 +33,8 @@ def measured_chapters():
 WORDS_PER_MINUTE = 200
 
 
-def reading_minutes(path):
+def reading_minutes(notebook):
     """Minutes to read a chapter's prose (its markdown cells) at WORDS_PER_MINUTE."""
-    notebook = nbformat.read(path, as_version=4)
     words = sum(
         len(cell.source.split())
         for cell in notebook.cells
@@ -44,9 +43,8 @@ def reading_minutes(path):
     return words / WORDS_PER_MINUTE
 
 
-def is_current(path, entry):
-    """True when `entry` (from the report) measured the chapter's current code."""
-    notebook = nbformat.read(path, as_version=4)
+def is_current(notebook, entry):
+    """True when `entry` (from the report) measured `notebook`'s current code."""
     return bool(entry) and entry.get("code_sha256") == code_hash(notebook)
 
 
@@ -63,13 +61,15 @@ class ChapterRunTimes(SphinxDirective):
         total, notes = 0.0, []
         for path in chapters():
             entry = measured[path.stem]
-            link = f"{{doc}}`{title(path)} <{path.stem}>`"
-            reading = f"{reading_minutes(path):.0f} min"
+            notebook = nbformat.read(path, as_version=4)
+            name = title(notebook)
+            link = f"{{doc}}`{name} <{path.stem}>`"
+            reading = f"{reading_minutes(notebook):.0f} min"
             if not entry:
                 rows.append(f"| {link} | {reading} | not measured yet | | | |")
                 continue
             total += entry["wall_s"]
-            stale = "" if is_current(path, entry) else " *"
+            stale = "" if is_current(notebook, entry) else " *"
             rows.append(
                 f"| {link} | {reading} | {entry['wall_s']:.0f} s{stale} "
                 f"| {entry['kernel_cpu_s']:.0f} s "
@@ -77,7 +77,7 @@ class ChapterRunTimes(SphinxDirective):
                 f"| {entry['budget_s']} s |"
             )
             if stale:
-                notes.append(title(path))
+                notes.append(name)
         machines = {
             (entry["machine"]["cpus"], entry["machine"]["python"])
             for entry in measured.values()
