@@ -170,6 +170,8 @@ GLOSSARY_TERMS = [  # the terms issue 7 names, and those the chapters lean on
     "Greedy layer-wise pretraining",
     "Fine-tuning",
     "Linear probe",
+    "Protocol",
+    "Pareto front",
 ]
 
 

@@ -104,7 +104,10 @@ CODE_SIZE_WIDGET = (
     "Code size (numbers per image)",
     "from a code of {} numbers",
 )
-WIDGETS = {"04_denoising": ("Noise level σ", "at noise level {}.")}
+WIDGETS = {
+    "04_denoising": ("Noise level σ", "at noise level {}."),
+    "06_comparison": ("Variant", "by the {} model"),
+}
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])

@@ -180,6 +180,38 @@ WRONG_ANSWERS = {
             "expected 25%",
         ),
     ],
+    "06_comparison": [
+        (
+            "check_clearly_apart",
+            "lambda a, b: bool(np.mean(a) != np.mean(b))",
+            "not clearly apart",
+        ),
+        (
+            "check_clearly_apart",
+            "lambda a, b: [True]",
+            "return True or False",
+        ),
+        (
+            "check_rank_variants",
+            "lambda means, higher_is_better: sorted(means, key=means.get)",
+            "the largest value comes first",
+        ),
+        (
+            "check_rank_variants",
+            "lambda means, higher_is_better: sorted(means, key=means.get, reverse=True)",
+            "lower is better",
+        ),
+        (
+            "check_pareto_front",
+            "lambda costs, errors: [min(errors, key=errors.get)]",
+            "belong on the front",
+        ),
+        (
+            "check_pareto_front",
+            "lambda costs, errors: list(costs)",
+            "is dominated",
+        ),
+    ],
 }
 
 
