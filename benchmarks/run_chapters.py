@@ -1,153 +1,81 @@
-"""Benchmark: execute every chapter standalone and report its run time, memory and headline figures.
+"""Benchmark on demand: execute chapters standalone and report their run time, memory and headline figures.
 
-Usage:  python benchmarks/run_chapters.py [book/01_undercomplete.ipynb ...]    (default: every chapter)
+Usage:  python benchmarks/run_chapters.py [--report OTHER.json] [book/01_undercomplete.ipynb ...]
+        (default: every chapter, into benchmarks/report.json; --report writes elsewhere, e.g. to compare
+        backends: KERAS_BACKEND=tensorflow overrides the backend a chapter chooses)
+        python benchmarks/run_chapters.py --cells book/01_undercomplete.ipynb
+        (where the time goes: each cell that takes over a second; writes no report)
 
-Each chapter runs in its own process (a fresh kernel, in an empty folder, as in Colab). The report gives wall
-time, CPU time and peak memory of the kernel, and every value the chapter glues into its text. It is written to
-benchmarks/report.md and benchmarks/report.json, which are committed: the instructors' page shows the run times
-from report.json. Benchmarking some chapters updates their entries and keeps the others; each entry records the
-hash of the code it measured, the date and the machine, and the tests fail when a chapter's code has changed
-since (run this script on that chapter). Not part of the tests: timings belong in a benchmark.
+`tools/execute_notebooks.py` already records each chapter's measurement whenever it stores outputs; this script
+measures without touching the notebooks, e.g. to compare two commits or machines back to back. Each chapter runs
+in its own process (a fresh kernel, in an empty folder, as in Colab). The report gives wall time, CPU time and
+peak memory of the kernel, and every value the chapter glues into its text; it is written to
+benchmarks/report.md and benchmarks/report.json (tools/freshness.py), which are committed. Benchmarking some
+chapters updates their entries and keeps the others. Not part of the tests: timings belong in a benchmark.
 """
 
 import datetime
-import json
-import multiprocessing
-import os
 import pathlib
-import platform
-import resource
 import sys
-import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
+import freshness  # noqa: E402
 import nbformat  # noqa: E402
 
-from notebooks import chapters, code_hash, execute_standalone  # noqa: E402
-
-# From the chapters' issues: what each must stay under on 2 CPU cores.
-BUDGET_SECONDS = {
-    "01_undercomplete": 90,
-    "02_tied_weights": 90,
-    "03_sparse": 90,
-    "04_denoising": 120,
-    "05_stacked": 120,
-    "06_comparison": 300,
-}
-BOOK_BUDGET_SECONDS = 12 * 60  # every chapter, one after another (issue 8)
+from notebooks import chapters, execute_measured, execute_standalone  # noqa: E402
 
 
-def glued_values(notebook):
-    """Every value the chapter glues into its text: {name: shown text}."""
-    values = {}
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name:  # myst-nb stores glued values under a prefixed MIME type
-                values[name] = next(
-                    (
-                        text
-                        for mime, text in output["data"].items()
-                        if mime.endswith("text/plain")
-                    ),
-                    None,
-                )
-    return values
-
-
-def run_one(path, queue):
-    """Child process: execute one chapter; report wall time, the kernel's CPU time and peak memory."""
+def cell_seconds(path):
+    """Print each cell of the chapter that takes over a second, slowest first."""
     notebook = nbformat.read(path, as_version=4)
-    started = time.perf_counter()
-    execute_standalone(notebook)
-    wall = time.perf_counter() - started
-    kernel = resource.getrusage(
-        resource.RUSAGE_CHILDREN
-    )  # the kernel has exited: its totals are in
-    queue.put(
-        {
-            "wall_s": round(wall, 1),
-            "kernel_cpu_s": round(kernel.ru_utime + kernel.ru_stime, 1),
-            "kernel_peak_memory_mb": round(kernel.ru_maxrss / 1024),
-            "figures": glued_values(notebook),
-            "code_sha256": code_hash(notebook),
-        }
-    )
+    execute_standalone(notebook, record_timing=True)
+    times = []
+    for number, cell in enumerate(notebook.cells):
+        execution = cell.metadata.get("execution", {})
+        if "shell.execute_reply" in execution:
+            started, ended = (
+                datetime.datetime.fromisoformat(execution[key])
+                for key in ["iopub.execute_input", "shell.execute_reply"]
+            )
+            times.append(((ended - started).total_seconds(), number, cell))
+    print(f"{path.stem}: {sum(t for t, _, _ in times):.1f} s in cells")
+    for seconds, number, cell in sorted(times, key=lambda item: -item[0]):
+        if seconds > 1:
+            first_line = cell.source.splitlines()[0][:70]
+            print(f"  cell {number:3d}: {seconds:6.1f} s  {first_line}")
 
 
-REPORT = ROOT / "benchmarks" / "report.json"
-
-
-def main(paths):
-    machine = {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "processor": platform.processor() or platform.machine(),
-    }
-    previous = json.loads(REPORT.read_text()) if REPORT.exists() else {}
-    kept = {  # earlier measurements of chapters not run now, in book order
-        path.stem: previous["chapters"][path.stem]
-        for path in chapters()
-        if path.stem in previous.get("chapters", {})
-        and "code_sha256" in previous["chapters"][path.stem]
-    }
-    report = {"chapters": kept}
+def main(paths, report=freshness.REPORT):
     for path in paths:
-        queue = multiprocessing.Queue()
-        child = multiprocessing.Process(target=run_one, args=(path, queue))
-        child.start()
-        result = queue.get()
-        child.join()
-        result["budget_s"] = BUDGET_SECONDS.get(path.stem)
-        result["date"] = datetime.date.today().isoformat()
-        result["machine"] = machine
-        report["chapters"][path.stem] = result
+        notebook, run = execute_measured(path)
+        entry = freshness.measurement_of(notebook, run)
+        freshness.record_measurements(
+            {path: entry}, by="benchmarks/run_chapters.py", report=report
+        )
         print(
-            f"{path.stem}: {result['wall_s']} s wall, {result['kernel_cpu_s']} s CPU, "
-            f"{result['kernel_peak_memory_mb']} MB peak (budget {result['budget_s']} s)"
+            f"{path.stem}: {run['wall_s']} s wall, {run['kernel_cpu_s']} s CPU, "
+            f"{run['kernel_peak_memory_mb']} MB peak, {entry['backend']} backend "
+            f"(budget {freshness.BUDGET_SECONDS.get(path.stem)} s)",
+            flush=True,
         )
-    order = [path.stem for path in chapters()]
-    report["chapters"] = dict(
-        sorted(
-            report["chapters"].items(), key=lambda item: order.index(item[0])
-        )
+    written = freshness.read_report(report)
+    print(
+        f"whole book: {written['total_wall_s']} s (budget {written['book_budget_s']} s); "
+        f"wrote {report} and its .md"
     )
-    total = sum(chapter["wall_s"] for chapter in report["chapters"].values())
-    report["total_wall_s"] = round(total, 1)
-    report["book_budget_s"] = BOOK_BUDGET_SECONDS
-
-    lines = [
-        "# Chapter benchmark",
-        "",
-        f"Total: {total:.0f} s for the whole book (budget {BOOK_BUDGET_SECONDS} s). "
-        "Written by `python benchmarks/run_chapters.py`.",
-        "",
-        "| chapter | wall (s) | budget (s) | kernel CPU (s) | peak memory (MB) | date | CPUs | Python |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, chapter in report["chapters"].items():
-        lines.append(
-            f"| {name} | {chapter['wall_s']} | {chapter['budget_s']} | {chapter['kernel_cpu_s']} | "
-            f"{chapter['kernel_peak_memory_mb']} | {chapter['date']} | {chapter['machine']['cpus']} | "
-            f"{chapter['machine']['python']} |"
-        )
-    for name, chapter in report["chapters"].items():
-        lines += [
-            "",
-            f"## {name}: the figures its text states",
-            "",
-            "| name | value |",
-            "|---|---|",
-        ]
-        lines += [
-            f"| {key} | {value} |" for key, value in chapter["figures"].items()
-        ]
-    (ROOT / "benchmarks" / "report.md").write_text("\n".join(lines) + "\n")
-    REPORT.write_text(json.dumps(report, indent=2) + "\n")
-    print("wrote benchmarks/report.md and benchmarks/report.json")
 
 
 if __name__ == "__main__":
-    main([pathlib.Path(arg).resolve() for arg in sys.argv[1:]] or chapters())
+    arguments = sys.argv[1:]
+    if arguments[:1] == ["--cells"]:
+        for argument in arguments[1:] or chapters():
+            cell_seconds(pathlib.Path(argument).resolve())
+        sys.exit()
+    report = freshness.REPORT
+    if arguments[:1] == ["--report"]:
+        report, arguments = pathlib.Path(arguments[1]).resolve(), arguments[2:]
+    main(
+        [pathlib.Path(arg).resolve() for arg in arguments] or chapters(), report
+    )

@@ -7,9 +7,9 @@ import nbformat
 import pytest
 
 from conftest import CHAPTERS, ROOT, chapter_ids
-from execute_notebooks import is_stale
-from run_time_table import is_current, measured_chapters
+import freshness
 import sync_shared_cells
+from notebooks import normal_form
 
 
 def test_book_builds_with_warnings_as_errors(book_build):
@@ -57,7 +57,8 @@ def test_footer_states_the_licenses_and_credits_fashion_mnist(book_build):
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
 def test_stored_outputs_come_from_the_current_code(chapter):
-    assert not is_stale(chapter), (
+    notebook = nbformat.read(chapter, as_version=4)
+    assert freshness.outputs_are_current(notebook), (
         f"{chapter.name}: its code changed since its outputs were stored; run "
         f"`python tools/execute_notebooks.py {chapter.relative_to(ROOT)}`"
     )
@@ -67,10 +68,72 @@ def test_stored_outputs_come_from_the_current_code(chapter):
 def test_the_benchmark_measured_the_current_code(chapter):
     """The instructors' page shows run times from benchmarks/report.json: they must be this code's."""
     notebook = nbformat.read(chapter, as_version=4)
-    assert is_current(notebook, measured_chapters()[chapter.stem]), (
-        f"{chapter.name}: not benchmarked since its code changed; run "
-        f"`python benchmarks/run_chapters.py {chapter.relative_to(ROOT)}`"
+    entry = freshness.measured_chapters()[chapter.stem]
+    assert freshness.measurement_is_current(notebook, entry), (
+        f"{chapter.name}: not measured since its code changed; run "
+        f"`python tools/execute_notebooks.py {chapter.relative_to(ROOT)}`"
     )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_stored_notebook_is_in_normal_form(chapter):
+    """No per-cell timestamps, widget ids in their fixed order: re-executing unchanged code changes nothing."""
+    stored = nbformat.read(chapter, as_version=4)
+    assert not [
+        index
+        for index, cell in enumerate(stored.cells)
+        if "execution" in cell.metadata
+    ], f"{chapter.name} has per-cell timing metadata"
+    assert normal_form(nbformat.read(chapter, as_version=4)) == stored, (
+        f"{chapter.name} is not in normal form; store it with "
+        f"`python tools/execute_notebooks.py {chapter.relative_to(ROOT)}`"
+    )
+
+
+def test_normal_form_numbers_widgets_in_a_fixed_order():
+    """Two executions whose widgets got different random ids store the same notebook."""
+
+    def executed(ids):
+        slider, box = ids
+        state = {
+            slider: {"model_name": "SliderModel", "state": {"value": 1}},
+            box: {
+                "model_name": "VBoxModel",
+                "state": {"children": [f"IPY_MODEL_{slider}"]},
+            },
+        }
+        cell = nbformat.v4.new_code_cell("explorer")
+        cell.id = "explorer"  # new cells get random ids
+        cell.metadata["execution"] = {
+            "iopub.execute_input": "2026-12-01T00:00:00Z"
+        }
+        cell.outputs = [
+            nbformat.v4.new_output(
+                "display_data",
+                data={
+                    "application/vnd.jupyter.widget-view+json": {
+                        "model_id": box
+                    }
+                },
+            )
+        ]
+        notebook = nbformat.v4.new_notebook(cells=[cell])
+        notebook.metadata["widgets"] = {
+            "application/vnd.jupyter.widget-state+json": {"state": state}
+        }
+        return notebook
+
+    first = normal_form(executed(["a" * 32, "b" * 32]))
+    second = normal_form(executed(["c" * 32, "d" * 32]))
+    assert first == second
+    assert "execution" not in first.cells[0].metadata
+    assert normal_form(first) == first
+    box_id = (
+        first.cells[0]
+        .outputs[0]
+        .data["application/vnd.jupyter.widget-view+json"]["model_id"]
+    )
+    assert box_id not in {"a" * 32, "b" * 32}
 
 
 def test_instructors_page_covers_every_chapter_and_exercise(book_build):

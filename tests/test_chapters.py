@@ -7,6 +7,7 @@ solution passes its check (nbval compares those cells' stored output, "✅ ...")
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -313,10 +314,29 @@ def test_chapter_installs_nothing(chapter):
                 assert word not in cell.source, cell.source[:200]
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_backend_is_chosen_before_keras_is_imported(chapter):
+    """KERAS_BACKEND counts only before Keras's first import; the stored outputs ran on the chosen backend."""
+    notebook = nbformat.read(chapter, as_version=4)
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    chosen = re.search(
+        r'os\.environ\.setdefault\("KERAS_BACKEND", "(\w+)"\)', first.source
+    )
+    assert chosen, "the first code cell must choose KERAS_BACKEND"
+    assert chosen.start() < first.source.index("import keras")
+    printed = "".join(output.get("text", "") for output in first.outputs)
+    assert f", {chosen.group(1)} backend" in printed, printed
+
+
 def test_ci_runs_every_chapter_on_colabs_versions():
     """Colab ships TensorFlow 2.20, Keras 3.13, ipywidgets 7.7.1: .ci/run runs each chapter on exactly those."""
     pins = (ROOT / ".ci" / "colab-requirements.txt").read_text().splitlines()
-    for pin in ["tensorflow==2.20.", "keras==3.13.", "ipywidgets==7.7.1"]:
+    for pin in [
+        "tensorflow==2.20.",
+        "keras==3.13.",
+        "ipywidgets==7.7.1",
+        "jax==0.7.",
+    ]:
         assert any(line.startswith(pin) for line in pins), pin
     assert "bash .ci/colab-versions" in (ROOT / ".ci" / "run").read_text()
     job = (ROOT / ".ci" / "colab-versions").read_text()

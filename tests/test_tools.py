@@ -1,11 +1,16 @@
 """The instructors' tools, on small notebooks made here."""
 
+import json
+import os
 import subprocess
 import sys
 
 import nbformat
+import numpy as np
+import pytest
 
 from conftest import ROOT
+from notebooks import execute_measured
 
 
 def test_collect_feedback_runs_past_errors_and_tabulates_each_check(tmp_path):
@@ -59,3 +64,74 @@ def test_collect_feedback_says_which_file_is_missing(tmp_path):
     assert (
         "no such notebook" in result.stderr and "Traceback" not in result.stderr
     )
+
+
+def test_two_executions_of_the_same_code_store_the_same_notebook(tmp_path):
+    """Normal form, on a real kernel: widget ids are random uuids on every run, the stored file is not."""
+    path = tmp_path / "widgets.ipynb"
+    source = (
+        "import ipywidgets as widgets\n"
+        "widgets.VBox([widgets.IntSlider(3), widgets.HTML('<b>panel</b>')])"
+    )
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]),
+        path,
+    )
+    first, run = execute_measured(path)
+    second, _ = execute_measured(path)
+    assert nbformat.writes(first) == nbformat.writes(second)
+    assert "execution" not in first.cells[0].metadata
+    assert set(run) == {"wall_s", "kernel_cpu_s", "kernel_peak_memory_mb"}
+
+
+def test_a_failing_cell_is_reported_in_one_message(tmp_path):
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]),
+        path,
+    )
+    with pytest.raises(RuntimeError, match="ZeroDivisionError") as raised:
+        execute_measured(path)
+    assert "\x1b[" not in str(raised.value)  # no terminal colour codes
+
+
+GRADIENT_SCRIPT = """
+import json, os, sys
+import numpy as np
+exec(open(sys.argv[1]).read())  # the shared helper cell, as every chapter runs it
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+kernel = np.arange(6, dtype="float32").reshape(3, 2) / 10
+model.layers[0].set_weights([kernel, np.array([0.5, -0.5], "float32")])
+inputs = np.array([[1, 2, 3], [0, -1, 1]], "float32")
+(gradient,) = loss_gradients(
+    lambda outputs: keras.ops.mean(outputs**2), model, inputs, [model.layers[0].kernel]
+)
+print(json.dumps({"backend": keras.backend.backend(), "gradient": gradient.tolist()}))
+"""
+
+
+@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def test_loss_gradients_match_the_gradient_by_hand_on_either_backend(
+    backend, tmp_path
+):
+    script = tmp_path / "gradient.py"
+    script.write_text(GRADIENT_SCRIPT)
+    helpers = ROOT / "tools" / "shared_cells" / "helpers.py"
+    result = subprocess.run(
+        [sys.executable, str(script), str(helpers)],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "KERAS_BACKEND": backend,
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+        },
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    inputs = np.array([[1, 2, 3], [0, -1, 1]], "float32")
+    kernel = np.arange(6, dtype="float32").reshape(3, 2) / 10
+    outputs = inputs @ kernel + np.array([0.5, -0.5])
+    by_hand = inputs.T @ (2 * outputs / outputs.size)  # d mean(y^2) / d kernel
+    assert answer["backend"] == backend
+    np.testing.assert_allclose(answer["gradient"], by_hand, rtol=1e-5)

@@ -6,28 +6,13 @@ chapter whose code changed since it was measured is marked as such; tests/test_b
 runs again.
 """
 
-import json
-
 import nbformat
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
-from notebooks import ROOT, chapters, code_hash, title
-
-REPORT = ROOT / "benchmarks" / "report.json"
-
-
-def measured_chapters():
-    """{chapter stem: its entry in the benchmark report}, for every chapter (None if never measured)."""
-    report = json.loads(REPORT.read_text()) if REPORT.exists() else {}
-    entries = report.get("chapters", {})
-    return {  # entries from before the report recorded code hashes do not count
-        path.stem: entries[path.stem]
-        if "code_sha256" in entries.get(path.stem, {})
-        else None
-        for path in chapters()
-    }
+from freshness import REPORT, measured_chapters, measurement_is_current
+from notebooks import chapters, title
 
 
 WORDS_PER_MINUTE = 200
@@ -41,11 +26,6 @@ def reading_minutes(notebook):
         if cell.cell_type == "markdown"
     )
     return words / WORDS_PER_MINUTE
-
-
-def is_current(notebook, entry):
-    """True when `entry` (from the report) measured `notebook`'s current code."""
-    return bool(entry) and entry.get("code_sha256") == code_hash(notebook)
 
 
 class ChapterRunTimes(SphinxDirective):
@@ -69,7 +49,7 @@ class ChapterRunTimes(SphinxDirective):
                 rows.append(f"| {link} | {reading} | not measured yet | | | |")
                 continue
             total += entry["wall_s"]
-            stale = "" if is_current(notebook, entry) else " *"
+            stale = "" if measurement_is_current(notebook, entry) else " *"
             rows.append(
                 f"| {link} | {reading} | {entry['wall_s']:.0f} s{stale} "
                 f"| {entry['kernel_cpu_s']:.0f} s "
@@ -89,8 +69,8 @@ class ChapterRunTimes(SphinxDirective):
         )
         if machines:
             summary = (
-                f"Measured by `python benchmarks/run_chapters.py` on {where}: each chapter "
-                f"executed from a fresh kernel, alone in an empty folder. All chapters together run in "
+                f"Measured when each chapter was last executed (`python tools/execute_notebooks.py` or "
+                f"`python benchmarks/run_chapters.py`) on {where}: from a fresh kernel, alone in an empty folder. All chapters together run in "
                 f"{total / 60:.0f} minutes."
             )
         else:

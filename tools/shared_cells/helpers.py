@@ -119,6 +119,33 @@ def train_side_by_side(
     )
 
 
+def loss_gradients(loss_of_outputs, model, inputs, variables):
+    """Gradients of `loss_of_outputs(model(inputs))` for `variables` (NumPy).
+
+    Keras has no backend-neutral gradient call, so this asks the backend:
+    JAX differentiates a function of the weights (`stateless_call` runs the
+    model with the weight values it is given), TensorFlow records a tape.
+    """
+    if keras.backend.backend() == "jax":
+        import jax
+
+        fixed = [v.value for v in model.non_trainable_variables]
+
+        def loss(weights):
+            outputs, _ = model.stateless_call(weights, fixed, inputs)
+            return loss_of_outputs(outputs)
+
+        weights = [v.value for v in model.trainable_variables]
+        gradients = jax.jit(jax.grad(loss))(weights)  # compiled: one XLA call
+        by_variable = dict(zip(map(id, model.trainable_variables), gradients))
+        return [np.asarray(by_variable[id(v)]) for v in variables]
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        loss = loss_of_outputs(model(inputs))
+    return [np.asarray(g) for g in tape.gradient(loss, variables)]
+
+
 def plot_learning_curves(history, title):
     """Training and validation loss per epoch from a Keras History."""
     epochs = np.arange(1, len(history.history["loss"]) + 1)
