@@ -342,6 +342,7 @@ def test_ci_runs_every_chapter_on_colabs_versions():
     job = (ROOT / ".ci" / "colab-versions").read_text()
     assert "-r .ci/colab-requirements.txt" in job
     assert 'tests/test_chapters.py -k "nbval_alone"' in job
+    assert "pytest tests/test_backend.py" in job
     # the job's -k selects this file's standalone nbval test by name
     assert "test_chapter_passes_nbval_alone_in_an_empty_folder" in globals()
 
