@@ -7,7 +7,7 @@ import nbformat
 
 from conftest import CHAPTERS, ROOT
 
-FOLDERS = ["book", "tools", "tests", "benchmarks"]
+FOLDERS = ["book", "tools", "tests", "benchmarks", "studies"]
 
 
 def ruff(*arguments):

@@ -14,6 +14,7 @@ import queue as queue_module
 import re
 import resource
 import shutil
+import sys
 import tempfile
 import time
 
@@ -182,3 +183,15 @@ def execute_measured(path):
     if text is None:
         raise RuntimeError(measurement)
     return normal_form(nbformat.reads(text, as_version=4)), measurement
+
+
+def sync_command_line(main, what, command):
+    """The command line of the tools that copy one source into every chapter: `--check` only reports."""
+    check = "--check" in sys.argv
+    stale = main(check=check)
+    if check and stale:
+        sys.exit(
+            f"{what} out of date in: "
+            + ", ".join(map(str, stale))
+            + f"\nrun: {command}"
+        )

@@ -7,11 +7,9 @@ copy so that it runs alone in Colab; this file is the one source. With --check n
 status says whether every copy is current (the tests run the same comparison).
 """
 
-import sys
-
 import nbformat
 
-from notebooks import ROOT, chapters
+from notebooks import ROOT, chapters, sync_command_line
 
 SHARED_CELLS = {
     "shared-helpers": ROOT / "tools" / "shared_cells" / "helpers.py"
@@ -49,11 +47,4 @@ def main(check=False):
 
 
 if __name__ == "__main__":
-    check = "--check" in sys.argv
-    stale = main(check=check)
-    if check and stale:
-        sys.exit(
-            "shared cells out of date in: "
-            + ", ".join(map(str, stale))
-            + "\nrun: python tools/sync_shared_cells.py"
-        )
+    sync_command_line(main, "shared cells", "python tools/sync_shared_cells.py")
