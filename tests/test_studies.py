@@ -1,5 +1,6 @@
 """Reference runs (studies/): results as new as the code that made them, copied into their chapters, small."""
 
+import hashlib
 import json
 import sys
 
@@ -33,6 +34,20 @@ def test_results_are_as_new_as_the_study_code(study):
         f"studies/{study.name} (or studies/reference.py) changed since its "
         f"results were made; {remake}"
     )
+
+
+@pytest.mark.parametrize("study", STUDIES, ids=[s.stem for s in STUDIES])
+def test_results_are_as_new_as_the_code_they_borrow(study):
+    """A study that runs code from outside studies/ (e.g. a shared chapter cell) stores that code's hash."""
+    provenance = json.loads(reference.results_path(study).read_text())[
+        "provenance"
+    ]
+    for path, digest in provenance.get("uses", {}).items():
+        current = hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
+        assert current == digest, (
+            f"{path} changed since studies/{study.name} made its results; "
+            f"run: python studies/{study.name}, then python tools/sync_reference_results.py"
+        )
 
 
 @pytest.mark.parametrize("study", STUDIES, ids=[s.stem for s in STUDIES])

@@ -1,9 +1,10 @@
-"""Copy the shared helper cells into every chapter.
+"""Copy the shared code cells into the chapters.
 
 Usage:  python tools/sync_shared_cells.py [--check]
 
-A code cell tagged `shared-helpers` must hold exactly tools/shared_cells/helpers.py. Every chapter keeps its own
-copy so that it runs alone in Colab; this file is the one source. With --check nothing is written and the exit
+A code cell tagged `shared-helpers` (in every chapter) must hold exactly tools/shared_cells/helpers.py; one tagged
+`sparsity-penalties` (chapters 3 and 6) exactly tools/shared_cells/sparsity_penalties.py. Every chapter keeps its
+own copy so that it runs alone in Colab; these files are the one source. With --check nothing is written and the exit
 status says whether every copy is current (the tests run the same comparison).
 """
 
@@ -12,7 +13,11 @@ import nbformat
 from notebooks import ROOT, chapters, sync_command_line
 
 SHARED_CELLS = {
-    "shared-helpers": ROOT / "tools" / "shared_cells" / "helpers.py"
+    "shared-helpers": ROOT / "tools" / "shared_cells" / "helpers.py",
+    "sparsity-penalties": ROOT
+    / "tools"
+    / "shared_cells"
+    / "sparsity_penalties.py",
 }
 
 
