@@ -79,9 +79,12 @@ def browser():
         chromium.close()
 
 
-def open_page(browser, url, color_scheme="light"):
+PHONE = {"width": 390, "height": 844}  # a phone's screen in CSS pixels
+
+
+def open_page(browser, url, color_scheme="light", viewport=None):
     """Open `url`; return the page and the list that collects its console errors and failed requests."""
-    page = browser.new_page(color_scheme=color_scheme)
+    page = browser.new_page(color_scheme=color_scheme, viewport=viewport)
     problems = []
     page.on(
         "console",
@@ -171,3 +174,21 @@ def test_axe_finds_no_accessibility_violations(
             + violation.nodes.map(node => node.target.join(" ")).join(", "))"""
     )
     assert not violations, "\n".join(violations)
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_fits_a_phone_screen(browser, site_url, page_path):
+    """At 390 px nothing widens the page past the screen, and each slider's end and value readout are on it."""
+    page, _ = open_page(browser, f"{site_url}/{page_path}", viewport=PHONE)
+    if page_path in CHAPTER_PAGES:  # wait until the widgets are drawn
+        page.get_by_role("slider").first.wait_for(timeout=20_000)
+    page.wait_for_timeout(500)  # math typeset, theme scripts settled
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width} px wide on a phone"
+    rows = page.locator(".widget-slider")
+    for row in range(rows.count()):
+        for part in [rows.nth(row), page.locator(".widget-readout").nth(row)]:
+            box = part.bounding_box()
+            assert box and box["x"] + box["width"] <= PHONE["width"], (
+                f"slider {row}: {box} reaches past the screen's right edge"
+            )
