@@ -101,6 +101,15 @@ def open_page(browser, url, color_scheme="light", viewport=None):
     return page, problems
 
 
+def open_drawn_page(browser, url, page_path, **options):
+    """`open_page`, then wait until a chapter's widgets are drawn and math and theme scripts have settled."""
+    page, problems = open_page(browser, url, **options)
+    if page_path in CHAPTER_PAGES:
+        page.get_by_role("slider").first.wait_for(timeout=20_000)
+    page.wait_for_timeout(500)
+    return page, problems
+
+
 # Each chapter's widget: the slider's accessible name, and the phrase every
 # panel's alt text contains, with the slider's value in place of {}.
 CODE_SIZE_WIDGET = (
@@ -163,10 +172,9 @@ def test_axe_finds_no_accessibility_violations(
     """axe-core's WCAG checks on each page as rendered, widgets drawn, in the reader's light or dark mode.
     Every violation fails, moderate and minor ones too: the site has none today, so any is a regression."""
     assert AXE.exists(), f"{AXE} is missing: run `npm ci`"
-    page, _ = open_page(browser, f"{site_url}/{page_path}", color_scheme)
-    if page_path in CHAPTER_PAGES:  # wait until the widgets are drawn
-        page.get_by_role("slider").first.wait_for(timeout=20_000)
-    page.wait_for_timeout(500)  # math typeset, theme scripts settled
+    page, _ = open_drawn_page(
+        browser, f"{site_url}/{page_path}", page_path, color_scheme=color_scheme
+    )
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         """async () => (await axe.run(document)).violations.map(violation =>
@@ -179,10 +187,9 @@ def test_axe_finds_no_accessibility_violations(
 @pytest.mark.parametrize("page_path", PAGES)
 def test_page_fits_a_phone_screen(browser, site_url, page_path):
     """At 390 px nothing widens the page past the screen, and each slider's end and value readout are on it."""
-    page, _ = open_page(browser, f"{site_url}/{page_path}", viewport=PHONE)
-    if page_path in CHAPTER_PAGES:  # wait until the widgets are drawn
-        page.get_by_role("slider").first.wait_for(timeout=20_000)
-    page.wait_for_timeout(500)  # math typeset, theme scripts settled
+    page, _ = open_drawn_page(
+        browser, f"{site_url}/{page_path}", page_path, viewport=PHONE
+    )
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width} px wide on a phone"
     rows = page.locator(".widget-slider")
