@@ -13,6 +13,10 @@ if (window.MathJax && !window.MathJax.Hub) {
 // 2. A slider's visible label is not tied to its handle, and the handle announces an option's index ("0"),
 //    not the value shown ("2"). Name each handle after its label and announce the shown value.
 function labelSliders() {
+  // The manager writes a widget's missing tooltip as the text "null"; a reader hovering a label saw it.
+  for (const untitled of document.querySelectorAll('.widget-label[title="null"]')) {
+    untitled.removeAttribute("title");
+  }
   for (const slider of document.querySelectorAll(".widget-slider")) {
     const handle = slider.querySelector("[role=slider]");
     const label = slider.querySelector(".widget-label");
@@ -27,7 +31,7 @@ function labelSliders() {
   }
 }
 new MutationObserver(labelSliders).observe(document.documentElement, {
-  subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["aria-valuenow"],
+  subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["aria-valuenow", "title"],
 });
 
 // 3. Accessible names that match what a sighted reader sees (WCAG 2.5.3, "Label in Name"), checked by axe-core

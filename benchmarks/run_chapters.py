@@ -60,6 +60,9 @@ def main(paths, report=freshness.REPORT):
             f"(budget {freshness.BUDGET_SECONDS.get(path.stem)} s)",
             flush=True,
         )
+        budget = freshness.BUDGET_SECONDS.get(path.stem)
+        if budget and run["wall_s"] > budget:
+            print(f"{path.stem}: OVER BUDGET by {run['wall_s'] - budget:.0f} s")
     written = freshness.read_report(report)
     print(
         f"whole book: {written['total_wall_s']} s (budget {written['book_budget_s']} s); "

@@ -1,7 +1,15 @@
 """The book as a whole: it builds cleanly, each chapter has a page, and the site carries what it needs offline."""
 
 import html.parser
+import json
+import os
+import pathlib
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import nbformat
 import pytest
@@ -9,7 +17,7 @@ import pytest
 from conftest import CHAPTERS, ROOT, chapter_ids
 import freshness
 import sync_shared_cells
-from notebooks import normal_form
+from notebooks import normal_form, site_url
 
 
 def test_book_builds_with_warnings_as_errors(book_build):
@@ -181,6 +189,72 @@ def test_readme_and_ci_run_the_same_test_command():
     )
 
 
+def test_the_readmes_jupyter_command_opens_a_chapter_with_its_widgets(
+    tmp_path,
+):
+    """`jupyter lab book/01_undercomplete.ipynb`, as the README gives it, from the environment the build command
+    made: JupyterLab starts, serves the chapter as a notebook, and has the widgets extension to draw its sliders."""
+    readme = (ROOT / "README.md").read_text()
+    command = re.search(r"`jupyter lab (book/\S+\.ipynb)`", readme)
+    assert command, "the README gives no `jupyter lab book/...ipynb` command"
+    assert "--allow-root" in readme
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = f"http://127.0.0.1:{port}"
+    environment = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
+    jupyter = pathlib.Path(sys.executable).parent / "jupyter"
+    with open(tmp_path / "lab.log", "w") as log:
+        lab = subprocess.Popen(
+            [str(jupyter), "lab", command.group(1), "--no-browser"]
+            + [
+                "--IdentityProvider.token=readme-test",
+                f"--ServerApp.port={port}",
+            ]
+            + ["--ServerApp.ip=127.0.0.1"]
+            # JupyterLab refuses root without it; the README says so
+            + (["--allow-root"] if os.geteuid() == 0 else []),
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+
+        def get(path):
+            request = urllib.request.Request(
+                server + path, headers={"Authorization": "token readme-test"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.read().decode()
+
+        for _ in range(120):  # JupyterLab takes a few seconds to start
+            try:
+                # given a file, the server serves the file's folder
+                name = pathlib.Path(command.group(1)).name
+                chapter = json.loads(get(f"/api/contents/{name}"))
+                break
+            except OSError:
+                assert lab.poll() is None, (tmp_path / "lab.log").read_text()
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not answer within a minute")
+        assert chapter["type"] == "notebook" and chapter["content"]["cells"]
+        extensions = json.loads(get("/lab/api/extensions"))
+        assert any(  # ipywidgets' JupyterLab extension, which draws the sliders
+            extension["name"] == "jupyter-widgets-jupyterlab-manager"
+            and extension["enabled"]
+            for extension in extensions
+        ), [extension["name"] for extension in extensions]
+    finally:
+        lab.terminate()
+        lab.wait(timeout=30)
+
+
 COLAB_LINK = re.compile(
     r"https://colab\.research\.google\.com/github/([^/\"]+/[^/\"]+)/blob/main/([^\"\)\s]+\.ipynb)"
 )
@@ -272,7 +346,9 @@ def parsed(page):
 
 
 def test_no_internal_link_is_broken(book_build):
-    """Every link within the site reaches a file, and its #fragment an id in it."""
+    """Every link within the site reaches a file, and its #fragment an id in it. The chapters' links to the
+    published website (to other chapters, glossary terms, bibliography entries) count: the build makes them
+    relative, so they are checked here too."""
     pages = {  # _static holds the theme's template sources, not pages
         page: parsed(page)
         for page in book_build.html.rglob("*.html")
@@ -281,6 +357,10 @@ def test_no_internal_link_is_broken(book_build):
     broken = []
     for page, collector in pages.items():
         for link in collector.links:
+            if link.startswith(
+                site_url()
+            ):  # a chapter's link to the website, not made relative
+                broken.append(f"{page.name}: {link} (leaves the site)")
             if re.match(r"^(https?:|mailto:|data:|javascript:|//)", link):
                 continue
             path, _, fragment = link.split("?")[0].partition("#")

@@ -4,12 +4,16 @@ Playwright). Without Chromium these tests skip, saying how to install it; with C
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 
+import nbformat
 import pytest
+from nbconvert import HTMLExporter
 
-from conftest import CHAPTERS, ROOT
+import sync_prose
+from conftest import CHAPTERS, ROOT, chapter_ids
 
 # axe-core, pinned in package.json and installed by `npm ci`: the accessibility checker the tests inject.
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -192,6 +196,15 @@ def test_page_fits_a_phone_screen(browser, site_url, page_path):
     )
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width} px wide on a phone"
+    clipped = page.evaluate(
+        """() => [...document.querySelectorAll('mjx-container[display="true"]')]
+            .filter(equation => equation.scrollWidth > equation.clientWidth + 1
+                && getComputedStyle(equation).overflowX !== "auto")
+            .map(equation => equation.textContent.slice(0, 60))"""
+    )
+    assert not clipped, (
+        f"display equations cut off instead of scrolling: {clipped}"
+    )
     rows = page.locator(".widget-slider")
     for row in range(rows.count()):
         for part in [rows.nth(row), page.locator(".widget-readout").nth(row)]:
@@ -199,3 +212,96 @@ def test_page_fits_a_phone_screen(browser, site_url, page_path):
             assert box and box["x"] + box["width"] <= PHONE["width"], (
                 f"slider {row}: {box} reaches past the screen's right edge"
             )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_widgets_follow_the_dark_colour_mode(browser, site_url, chapter):
+    """In dark mode a widget sits on the dark page, not on a light panel, and its label and readout are light."""
+    page_path = f"book/{chapter.stem}.html"
+    page, _ = open_drawn_page(
+        browser, f"{site_url}/{page_path}", page_path, color_scheme="dark"
+    )
+    colours = page.evaluate(
+        """() => {
+        const lightness = colour => {
+            const [r, g, b, a = 1] = colour.match(/[\\d.]+/g).map(Number);
+            return a === 0 ? null : (r + g + b) / 3;
+        };
+        const panel = document.querySelector(".cell_output .widget-subarea");
+        return {
+            panel: lightness(getComputedStyle(panel).backgroundColor),
+            label: lightness(getComputedStyle(document.querySelector(".widget-label")).color),
+            readout: lightness(getComputedStyle(document.querySelector(".widget-readout")).color),
+            nullTitles: document.querySelectorAll('[title="null"]').length,
+        };
+    }"""
+    )
+    assert colours["panel"] is None or colours["panel"] < 80, colours
+    assert colours["label"] > 170 and colours["readout"] > 170, colours
+    assert colours["nullTitles"] == 0, "an element's tooltip reads 'null'"
+
+
+# Markup a reader should never see as text: MyST roles, Markdown the renderer passed through (a pipe table's
+# delimiter row, an HTML comment, a glue marker shown as text).
+RAW_TEXT = re.compile(
+    r"\{(glue|doc|cite|term|ref|numref|eq)[:}]|<!--|data-glue|<span|\|\s*:?-{3,}:?\s*\|"
+)
+PROSE_TEXT = """() => {  // the page's visible text outside code listings
+    const listings = [...document.querySelectorAll("pre, .highlight")];
+    listings.forEach(listing => listing.style.display = "none");
+    const text = document.body.innerText;
+    listings.forEach(listing => listing.style.display = "");
+    return text;
+}"""
+
+
+def raw_markup_in(page):
+    text = page.evaluate(PROSE_TEXT)
+    return [
+        text[max(0, m.start() - 40) : m.end() + 40]
+        for m in RAW_TEXT.finditer(text)
+    ]
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_shows_no_raw_markdown_or_myst(browser, site_url, page_path):
+    page, _ = open_drawn_page(browser, f"{site_url}/{page_path}", page_path)
+    assert not raw_markup_in(page), raw_markup_in(page)
+
+
+# nbconvert says it cannot show the values glued for the website's build; neither does Colab, which is the point
+@pytest.mark.filterwarnings("ignore:Your element with mimetype")
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_chapter_rendered_without_myst_nb_shows_its_numbers(
+    browser, chapter, tmp_path
+):
+    """Colab and Jupyter render a notebook's Markdown themselves; nbconvert's HTML exporter does the same
+    (without myst-nb), so the page it writes stands in for Colab here: every number the prose quotes is shown, as
+    text, and no markup is."""
+    notebook = nbformat.read(chapter, as_version=4)
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    exported = tmp_path / f"{chapter.stem}.html"
+    exported.write_text(body)
+    page = browser.new_page()
+    page.route(  # offline, as the tests are: the exporter's CDN scripts are not needed for the text
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith("file:")
+            else route.abort()
+        ),
+    )
+    page.goto(exported.as_uri(), wait_until="load")
+    assert not raw_markup_in(page), raw_markup_in(page)
+    text = page.evaluate(PROSE_TEXT)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for match in sync_prose.NUMBER.finditer(cell.source):
+                assert match["shown"] in text, match.group(0)
+    links = page.eval_on_selector_all(
+        ".jp-MarkdownCell a[href]:not(.anchor-link)",
+        "links => links.map(link => link.href)",
+    )
+    assert links and all(link.startswith("https://") for link in links), [
+        link for link in links if not link.startswith("https://")
+    ]

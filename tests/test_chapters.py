@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 import collect_feedback
+import sync_prose
 from conftest import CHAPTERS, ROOT, chapter_ids
 from make_student_notebooks import student_version
 from notebooks import copy_alone, execute_standalone
@@ -299,6 +300,62 @@ def test_stored_outputs_show_no_error_no_warning_and_no_local_path(chapter):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_prose_is_plain_markdown_showing_the_numbers_the_code_computed(
+    chapter,
+):
+    """Colab and Jupyter render Markdown, not MyST: the prose holds no role or directive, and each number in it is
+    the value its code glued (tools/sync_prose.py writes them after each execution)."""
+    notebook = nbformat.read(chapter, as_version=4)
+    markdown = [cell for cell in notebook.cells if cell.cell_type == "markdown"]
+    raw = {
+        cell.source[:60]: sync_prose.raw_myst(cell.source)
+        for cell in markdown
+        if sync_prose.raw_myst(cell.source)
+    }
+    assert not raw, f"Colab would show these as typed: {raw}"
+    assert sync_prose.stale_numbers(notebook) == [], (
+        "run python tools/sync_prose.py"
+    )
+    assert (
+        sum(len(sync_prose.NUMBER.findall(cell.source)) for cell in markdown)
+        >= 20
+    )
+    for cell in notebook.cells:  # output shown as Markdown: the site renders it as CommonMark, without tables
+        for output in cell.get("outputs", []):
+            shown = output.get("data", {}).get("text/markdown", "")
+            assert not re.search(r"^\s*\|.*\|\s*$", shown, re.M), shown[:200]
+
+
+COLLAPSED_IN_COLAB = ["shared-helpers", "remove-cell", "reference-results"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_colab_opens_on_the_chapter_not_its_scaffolding(chapter):
+    """The helper cell, the claim checks, the stored reference runs and the exercise checks show in Colab as one
+    titled line (a form: `cellView: "form"` and `# @title`, as TensorFlow's notebooks do) and with their source
+    hidden in JupyterLab; the site hides them by their tags. Only those cells glue values into the text."""
+    notebook = nbformat.read(chapter, as_version=4)
+    collapsed = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = cell.metadata.get("tags", [])
+        if set(tags) & set(COLLAPSED_IN_COLAB) or "def check_" in cell.source:
+            assert cell.metadata.get("cellView") == "form", cell.source[:80]
+            assert cell.metadata.get("jupyter", {}).get("source_hidden"), (
+                "collapsed in JupyterLab too: " + cell.source[:80]
+            )
+            assert cell.source.startswith("# @title "), cell.source[:80]
+            collapsed += 1
+        if "glue(" in cell.source and "shared-helpers" not in tags:
+            assert "remove-cell" in tags, (
+                "glue in a claim-check cell, not between the paragraphs: "
+                + cell.source[:200]
+            )
+    assert collapsed >= 4
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
 def test_chapter_installs_nothing(chapter):
     """Colab's own TensorFlow, Keras and ipywidgets must do: no cell installs or upgrades a package."""
     notebook = nbformat.read(chapter, as_version=4)
@@ -373,6 +430,16 @@ def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
     student = student_version(full)
     assert not cells_tagged(student, "solution") and not student.metadata.get(
         "widgets"
+    )
+    assert not cells_tagged(student, "remove-cell"), "claim checks are left"
+    assert all(
+        cell.metadata.get("cellView") == "form"
+        for cell in cells_tagged(student, "shared-helpers")
+    ), "the helper cell stays collapsed in Colab"
+    assert not any(
+        "glue(" in cell.source
+        for cell in student.cells
+        if "shared-helpers" not in cell.metadata.get("tags", [])
     )
     student_code = "\n".join(cell.source for cell in student.cells)
     for solution in cells_tagged(full, "solution"):

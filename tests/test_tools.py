@@ -1,5 +1,6 @@
 """The instructors' tools, on small notebooks made here."""
 
+import copy
 import json
 import os
 import subprocess
@@ -9,7 +10,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import CHAPTERS, ROOT
+import sync_prose
 from notebooks import execute_measured
 
 
@@ -135,3 +137,62 @@ def test_loss_gradients_match_the_gradient_by_hand_on_either_backend(
     by_hand = inputs.T @ (2 * outputs / outputs.size)  # d mean(y^2) / d kernel
     assert answer["backend"] == backend
     np.testing.assert_allclose(answer["gradient"], by_hand, rtol=1e-5)
+
+
+def test_a_number_typed_into_prose_fails_when_the_code_computes_another():
+    notebook = nbformat.read(CHAPTERS[1], as_version=4)
+    assert sync_prose.stale_numbers(notebook) == []
+    cell, match = next(
+        (cell, match)
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+        for match in sync_prose.NUMBER.finditer(cell.source)
+    )
+    typed = copy.deepcopy(notebook)  # the prose says something else
+    typed.cells[notebook.cells.index(cell)].source = cell.source.replace(
+        match.group(0),
+        match.group(0).replace(f">{match['shown']}<", ">0.1234<"),
+    )
+    assert [name for name, *_ in sync_prose.stale_numbers(typed)] == [
+        match["name"]
+    ]
+    assert sync_prose.stale_numbers(sync_prose.synced(typed)) == []
+    moved = copy.deepcopy(notebook)  # the code computes something else
+    for moved_cell in moved.cells:
+        for output in moved_cell.get("outputs", []):
+            if (
+                output.get("metadata", {}).get("scrapbook", {}).get("name")
+                == match["name"]
+            ):
+                output["data"] = {
+                    mime: "0.987654321" for mime in output["data"]
+                }
+    assert match["name"] in [
+        name for name, *_ in sync_prose.stale_numbers(moved)
+    ]
+    broken = copy.deepcopy(notebook)  # a marker the tool cannot read
+    broken.cells[
+        notebook.cells.index(cell)
+    ].source += ' <span data-glue="x"><b>1</b></span>'
+    assert sync_prose.stale_numbers(broken)
+
+
+def test_raw_myst_finds_what_only_myst_nb_renders():
+    for raw in [
+        "a {glue:text}`x:.2f` b",
+        "see {doc}`01_undercomplete`",
+        "{cite}`key`",
+        "{term}`code <Code>`",
+        "```{note}\nhi\n```",
+        ":::{tip}\nhi\n:::",
+        "(label)=\n# Heading",
+        "% a comment",
+        "{{ substitution }}",
+    ]:
+        assert sync_prose.raw_myst(raw), raw
+    for plain in [
+        "$W_{ij}$ and $$\\frac{a}{b}$$",
+        "[a link](https://example.org) and `code` and | a | b |",
+        '<span data-glue="x:.2f">0.12</span> per pixel, 50%',
+    ]:
+        assert not sync_prose.raw_myst(plain), plain

@@ -5,7 +5,8 @@ Usage:  python tools/execute_notebooks.py [book/01_undercomplete.ipynb ...]   (d
 
 Each chapter runs standalone in an empty folder, in a fresh kernel. The outputs and the widget state are written
 back into the notebook in normal form (tools/notebooks.py: no timestamps, widget ids in a fixed order, so
-re-executing unchanged code leaves `git diff` empty), stamped with a hash of its code cells. The run's wall time,
+re-executing unchanged code leaves `git diff` empty), stamped with a hash of its code cells, and the numbers its
+prose quotes are rewritten from the values it glued (tools/sync_prose.py). The run's wall time,
 the kernel's CPU time and peak memory, and the values the chapter glues into its text go into
 benchmarks/report.json under the same hash (tools/freshness.py), which the instructors' page shows. The tests
 fail when either is older than the code, so a reader never sees outputs or timings from older code.
@@ -17,6 +18,7 @@ import sys
 import nbformat
 
 import freshness
+import sync_prose
 import sync_shared_cells
 from notebooks import chapters, execute_measured
 
@@ -31,6 +33,7 @@ def main(paths):
         ) as error:  # a cell failed: say which, keep the stored notebook
             sys.exit(f"not stored: {error}")
         freshness.stamp(notebook)
+        sync_prose.synced(notebook)  # the prose quotes the values just computed
         nbformat.write(notebook, path)
         freshness.record_measurements(
             {path: freshness.measurement_of(notebook, measurement)},

@@ -1,9 +1,10 @@
-"""Write student versions of every chapter: solutions removed, outputs cleared, checks kept.
+"""Write student versions of every chapter: solutions and claim checks removed, outputs cleared, exercise checks kept.
 
 Usage:  python tools/make_student_notebooks.py [OUTPUT_FOLDER]     (default: _build/student)
 
-Built on nbconvert's preprocessors: cells tagged `solution` are removed (TagRemovePreprocessor), all outputs and
-the stored widget state are cleared (ClearOutputPreprocessor, ClearMetadataPreprocessor). The exercise cells
+Built on nbconvert's preprocessors (TagRemovePreprocessor, ClearOutputPreprocessor, ClearMetadataPreprocessor):
+cells tagged `solution` are removed, and so are the claim checks tagged `remove-cell` (they glue the text's numbers
+and assert its claims: a student needs neither); all outputs and the stored widget state are cleared. The exercise cells
 (tagged `exercise`, with `...` for the student to fill in) and every check stay, so a student who runs a check
 before solving the exercise is told it is not solved yet.
 """
@@ -21,11 +22,11 @@ from nbconvert.preprocessors import (
 from notebooks import ROOT, chapters
 
 PREPROCESSORS = [
-    TagRemovePreprocessor(remove_cell_tags={"solution"}),
+    TagRemovePreprocessor(remove_cell_tags={"solution", "remove-cell"}),
     ClearOutputPreprocessor(),
-    # keep cell tags (they hide helper code in JupyterLab's and Colab's views too); drop the rest
+    # keep cell tags and the collapsed views of helper code (Colab's form, JupyterLab's hidden source); drop the rest
     ClearMetadataPreprocessor(
-        preserve_cell_metadata_mask={"tags"},
+        preserve_cell_metadata_mask={"tags", "cellView", "jupyter"},
         preserve_nb_metadata_mask={("language_info", "name"), ("kernelspec",)},
     ),
 ]

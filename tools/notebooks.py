@@ -34,6 +34,19 @@ def chapters():
     )
 
 
+def site_url():
+    """The published website's address, from the repository named in _config.yml (GitHub Pages)."""
+    import yaml
+
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())[
+        "repository"
+    ]["url"]
+    owner, name = re.fullmatch(
+        r"https://github\.com/([^/]+)/([^/]+?)/?", repository
+    ).groups()
+    return f"https://{owner.lower()}.github.io/{name}/"
+
+
 def title(notebook):
     """A chapter's title: the first level-1 heading of the notebook."""
     for cell in notebook.cells:

@@ -50,11 +50,16 @@ class ChapterRunTimes(SphinxDirective):
                 continue
             total += entry["wall_s"]
             stale = "" if measurement_is_current(notebook, entry) else " *"
+            over = (
+                ", *over*"
+                if entry["budget_s"] and entry["wall_s"] > entry["budget_s"]
+                else ""
+            )
             rows.append(
                 f"| {link} | {reading} | {entry['wall_s']:.0f} s{stale} "
                 f"| {entry['kernel_cpu_s']:.0f} s "
                 f"| {entry['kernel_peak_memory_mb'] / 1024:.1f} GB "
-                f"| {entry['budget_s']} s |"
+                f"| {entry['budget_s']} s{over} |"
             )
             if stale:
                 notes.append(name)

@@ -16,6 +16,10 @@ the site in tests/test_browser.py):
 - docutils marks bibliography entries role="doc-biblioentry" (deprecated in ARIA 1.2) inside a role="list",
   which then has no list items. We make them role="listitem".
 
+The chapters link to other chapters, glossary terms and bibliography entries by their address on the published
+website, because Colab resolves no relative link (tools/sync_prose.py keeps the address current). On the site we
+turn each such link back into a relative one, so a local build stays local and the link checker follows it.
+
 It also drops exact duplicate <script> entries from each page. sphinx-thebe registers its inline configuration
 (`const THEBE_JS_URL = ...`) on every `env-before-read-docs` event, which Jupyter Book 1.0.4 fires twice, so the
 page declared the constant twice and the browser raised "Identifier 'THEBE_JS_URL' has already been declared".
@@ -24,8 +28,12 @@ And Jupyter Book adds every .js and .css file in _static/ to each page by itself
 """
 
 import pathlib
+import posixpath
 import re
 import shutil
+import sys
+
+from docutils import nodes
 
 from sphinx.errors import ExtensionError
 
@@ -100,7 +108,25 @@ def repair_page_accessibility(app, pagename, templatename, context, doctree):
     )
 
 
+def link_within_the_site(app, doctree, docname):
+    sys.path.insert(0, str(ROOT / "tools"))
+    from notebooks import site_url
+
+    site = site_url()
+    for reference in doctree.findall(nodes.reference):
+        address = reference.get("refuri", "")
+        if address.startswith(site):
+            reference["refuri"] = posixpath.relpath(
+                address[len(site) :], posixpath.dirname(docname) or "."
+            )
+            reference["internal"] = True
+            reference["classes"] = [
+                name for name in reference["classes"] if name != "external"
+            ] + ["internal"]
+
+
 def setup(app):
+    app.connect("doctree-resolved", link_within_the_site)
     app.connect(
         "html-page-context", drop_duplicate_scripts, priority=400
     )  # before any handler that returns a template (emit_firstresult)

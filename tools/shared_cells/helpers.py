@@ -1,4 +1,4 @@
-# Shared helpers: figures, exercise feedback and the code-size explorer.
+# @title Shared helpers: figures, exercise feedback and the code-size explorer
 # This cell is the same in every chapter, so each runs alone (in Colab).
 # Its one source is tools/shared_cells/helpers.py; tools/sync_shared_cells.py
 # copies it into every chapter, and the tests fail when a copy drifts.
