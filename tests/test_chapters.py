@@ -24,6 +24,21 @@ from notebooks import copy_alone, execute_standalone
 WRONG_ANSWERS = {
     "01_undercomplete": [
         (
+            "check_pca_reconstruct",
+            "lambda training, images, k: (lambda m, c: (images - m) @ c[:10].T @ c[:10] + m)(training.mean(0), np.linalg.svd(training - training.mean(0), full_matrices=False)[2])",
+            "for k = 1",
+        ),
+        (
+            "check_pca_reconstruct",
+            "lambda training, images, k: (lambda m, c: ((images - m) @ c[:k].T @ c[:k] + m)[:, ::-1])(training.mean(0), np.linalg.svd(training - training.mean(0), full_matrices=False)[2])",
+            "differ from PCA's",
+        ),
+        (
+            "check_parameter_count",
+            "lambda latent_dim: None",
+            "did you forget `return`?",
+        ),
+        (
             "check_parameter_count",
             "lambda latent_dim: 1569.0 * latent_dim + 784",
             "expected a whole number",
@@ -56,6 +71,16 @@ WRONG_ANSWERS = {
     ],
     "02_tied_weights": [
         (
+            "check_tied_forward",
+            "lambda images, kernel, b, c: 1 / (1 + np.exp(-(np.maximum(images @ kernel, 0) @ kernel.T)))",
+            "both biases",
+        ),
+        (
+            "check_tied_parameter_count",
+            "lambda latent_dim: None",
+            "did you forget `return`?",
+        ),
+        (
             "check_tied_parameter_count",
             "lambda latent_dim: 2 * 784 * latent_dim",
             "One kernel",
@@ -87,6 +112,26 @@ WRONG_ANSWERS = {
         ),
     ],
     "03_sparse": [
+        (
+            "check_keep_top_k",
+            "lambda codes, k: np.where(codes >= np.sort(codes, axis=1)[:, -k:][:, :1], codes, 0)",
+            "write it with keras.ops",
+        ),
+        (
+            "check_keep_top_k",
+            "lambda codes, k: keras.ops.where(codes >= keras.ops.top_k(codes, k=k + 1)[0][:, -1:], codes, 0.0)",
+            "exactly k = 3",
+        ),
+        (
+            "check_keep_top_k",
+            "lambda codes, k: keras.ops.where(codes >= keras.ops.top_k(codes, k=3)[0][:, -1:], codes, 0.0)",
+            "exactly k = 1",
+        ),
+        (
+            "check_kl_penalty",
+            "lambda target, means: None",
+            "did you forget `return`?",
+        ),
         (
             "check_kl_penalty",
             "lambda target, means: np.zeros(len(means))",
@@ -121,13 +166,58 @@ WRONG_ANSWERS = {
     "04_denoising": [
         (
             "check_add_noise",
+            "lambda images, stddev, rng: np.clip(images + stddev * rng.normal(size=images.shape[1:]), 0, 1)",
+            "the same noise",
+        ),
+        (
+            "check_add_noise",
+            "lambda images, stddev, rng: np.clip(images + stddev * np.sqrt(3) * rng.uniform(-1, 1, size=images.shape), 0, 1)",
+            "not Gaussian",
+        ),
+        (
+            "check_add_noise",
+            "lambda images, stddev, rng: np.clip(images + 0.3 * rng.normal(size=images.shape), 0, 1)",
+            "should have std 0.1",
+        ),
+        (
+            "check_add_noise",
+            "lambda images, stddev, rng: np.clip(images + stddev * np.random.normal(size=images.shape), 0, 1)",
+            "draw from `rng`",
+        ),
+        (
+            "check_add_noise",
+            "lambda images, stddev, rng: np.clip(images + 0.05 + stddev * rng.normal(size=images.shape), 0, 1)",
+            "no constant offset",
+        ),
+        (
+            "check_salt_and_pepper",
+            "lambda images, rate, rng: (lambda d: np.where(d > 1 - rate / 2, 1.0, np.where(d < rate / 2, 0.0, images)))(rng.uniform(size=images.shape[1:]))",
+            "the same damage",
+        ),
+        (
+            "check_salt_and_pepper",
+            "lambda images, rate, rng: (lambda d: np.where(d > 1 - rate / 2, 1.0, np.where(d < rate / 2, 0.0, 0.5)))(rng.uniform(size=images.shape))",
+            "keep the image's value",
+        ),
+        (
+            "check_salt_and_pepper",
+            "lambda images, rate, rng: (lambda d: np.where(d > 0.9, 1.0, np.where(d < 0.1, 0.0, images)))(rng.uniform(size=images.shape))",
+            "at rate 0.5",
+        ),
+        (
+            "check_add_noise",
+            "lambda images, stddev, rng: None",
+            "did you forget `return`?",
+        ),
+        (
+            "check_add_noise",
             "lambda images, stddev, rng: images + stddev * rng.normal(size=images.shape)",
             "outside [0, 1]",
         ),
         (
             "check_add_noise",
             "lambda images, stddev, rng: np.clip(images + rng.normal(size=images.shape), 0, 1)",
-            "should have std 0.3",
+            "should have std 0.1",
         ),
         (
             "check_psnr",
@@ -151,6 +241,26 @@ WRONG_ANSWERS = {
         ),
     ],
     "05_stacked": [
+        (
+            "check_masking_noise",
+            "lambda rate: type('NumpyMask', (keras.layers.Layer,), {'call': lambda self, inputs, training=False: np.where(np.random.uniform(size=np.shape(inputs)) < rate, 0.0, inputs) if training else inputs})()",
+            "fails inside `fit`",
+        ),
+        (
+            "check_unfreeze_top",
+            "lambda model, n: [setattr(layer, 'trainable', True) for layer in model.layers[-n - 2 :]] and model",
+            "for n = 2 expected",
+        ),
+        (
+            "check_unfreeze_top",
+            "lambda model, n: [setattr(layer, 'trainable', True) for layer in model.layers[-n:]] and model",
+            "for n = 2 expected",
+        ),
+        (
+            "check_sigmoid_slope",
+            "lambda a: None",
+            "did you forget `return`?",
+        ),
         (
             "check_sigmoid_slope",
             "lambda a: 1 / (1 + np.exp(-a))",
@@ -183,6 +293,26 @@ WRONG_ANSWERS = {
         ),
     ],
     "06_comparison": [
+        (
+            "check_pareto_front",
+            "lambda costs, errors: ['a', 'b', 'c', 'a']",
+            "once",
+        ),
+        (
+            "check_pareto_front",
+            "lambda costs, errors: [b for b in costs if not any(a != b and costs[a] <= costs[b] and errors[a] <= errors[b] for a in costs)]",
+            "neither dominates",
+        ),
+        (
+            "check_clearly_apart",
+            "lambda a, b: bool(abs(np.mean(a) - np.mean(b)) > max(np.std(a), np.std(b)))",
+            "not clearly apart, but you said True",
+        ),
+        (
+            "check_clearly_apart",
+            "lambda a, b: None",
+            "did you forget `return`?",
+        ),
         (
             "check_clearly_apart",
             "lambda a, b: bool(np.mean(a) != np.mean(b))",
@@ -427,6 +557,14 @@ def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
         "list wrong answers for this chapter's checks in WRONG_ANSWERS"
     )
     full = nbformat.read(chapter, as_version=4)
+    checks_cell = next(
+        cell.source
+        for cell in full.cells
+        if cell.source.startswith("# @title Checks for the exercises")
+    )
+    probed = [check for check, _, _ in WRONG_ANSWERS[chapter.stem]]
+    for check in re.findall(r"^def (check_\w+)\(", checks_cell, re.M):
+        assert probed.count(check) >= 2, f"probe {check} with 2 wrong answers"
     student = student_version(full)
     assert not cells_tagged(student, "solution") and not student.metadata.get(
         "widgets"

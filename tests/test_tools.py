@@ -196,3 +196,36 @@ def test_raw_myst_finds_what_only_myst_nb_renders():
         '<span data-glue="x:.2f">0.12</span> per pixel, 50%',
     ]:
         assert not sync_prose.raw_myst(plain), plain
+
+
+def test_student_notebooks_are_never_written_into_the_book(tmp_path):
+    for target in [ROOT / "book", ROOT / "book" / "students"]:
+        result = subprocess.run(
+            [sys.executable, "tools/make_student_notebooks.py", str(target)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode != 0 and "refusing" in result.stderr
+    assert not (ROOT / "book" / "students").exists()
+
+
+def test_a_solution_that_lost_its_tag_stops_the_student_notebooks():
+    from make_student_notebooks import student_version
+
+    chapter = nbformat.read(CHAPTERS[1], as_version=4)
+    solution = next(
+        cell
+        for cell in chapter.cells
+        if "solution" in cell.metadata.get("tags", [])
+    )
+    untagged = copy.deepcopy(chapter)  # the tag lost in an edit
+    untagged.cells[chapter.cells.index(solution)].metadata["tags"] = [
+        "hide-input"
+    ]
+    with pytest.raises(ValueError, match="has no cell tagged `solution`"):
+        student_version(untagged)
+    moved = copy.deepcopy(chapter)  # the answer pasted into another cell
+    moved.cells.append(nbformat.v4.new_code_cell(solution.source))
+    with pytest.raises(ValueError, match="which an exercise asks for"):
+        student_version(moved)

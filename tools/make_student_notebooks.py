@@ -7,8 +7,12 @@ cells tagged `solution` are removed, and so are the claim checks tagged `remove-
 and assert its claims: a student needs neither); all outputs and the stored widget state are cleared. The exercise cells
 (tagged `exercise`, with `...` for the student to fill in) and every check stay, so a student who runs a check
 before solving the exercise is told it is not solved yet.
+
+It refuses to write into book/, and stops when a chapter's exercise has no solution cell after it or another cell
+defines what an exercise asks for without the `solution` tag: a tag lost in an edit must not hand out an answer.
 """
 
+import ast
 import pathlib
 import sys
 
@@ -19,7 +23,7 @@ from nbconvert.preprocessors import (
     TagRemovePreprocessor,
 )
 
-from notebooks import ROOT, chapters
+from notebooks import BOOK, ROOT, chapters
 
 PREPROCESSORS = [
     TagRemovePreprocessor(remove_cell_tags={"solution", "remove-cell"}),
@@ -32,8 +36,57 @@ PREPROCESSORS = [
 ]
 
 
+def defined_names(source):
+    """The functions and classes a cell defines at its top level (none if it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+    }
+
+
+def solution_problems(notebook):
+    """Why removing the cells tagged `solution` would hand students an answer, or lose one.
+
+    Solutions are recognised by structure as well as by tag: the code cell after an exercise must be its tagged
+    solution, and no other untagged cell may define what an exercise asks for.
+    """
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    problems, asked = [], set()
+    for index, cell in enumerate(code):
+        if "exercise" not in cell.metadata.get("tags", []):
+            continue
+        names = defined_names(cell.source)
+        asked |= names
+        following = code[index + 1] if index + 1 < len(code) else None
+        if following is None or "solution" not in following.metadata.get(
+            "tags", []
+        ):
+            problems.append(
+                f"the exercise defining {', '.join(sorted(names))} has no cell tagged `solution` after it"
+            )
+    for cell in code:
+        tags = cell.metadata.get("tags", [])
+        if "exercise" in tags or "solution" in tags:
+            continue
+        if defined_names(cell.source) & asked:
+            problems.append(
+                "an untagged cell defines "
+                + ", ".join(sorted(defined_names(cell.source) & asked))
+                + ", which an exercise asks for: tag it `solution` or students receive the answer"
+            )
+    return problems
+
+
 def student_version(notebook):
     """A student copy of `notebook` (a NotebookNode); the original is not changed."""
+    problems = solution_problems(notebook)
+    if problems:
+        raise ValueError("; ".join(problems))
     student = nbformat.from_dict(notebook)
     resources = {}
     for preprocessor in PREPROCESSORS:
@@ -42,14 +95,20 @@ def student_version(notebook):
 
 
 def main(output_folder):
-    output_folder = pathlib.Path(output_folder)
+    output_folder = pathlib.Path(output_folder).resolve()
+    if output_folder == BOOK or BOOK in output_folder.parents:
+        sys.exit(
+            f"refusing to write student notebooks into {output_folder}: it would overwrite the chapters"
+        )
     output_folder.mkdir(parents=True, exist_ok=True)
     written = []
     for path in chapters():
         target = output_folder / path.name
-        nbformat.write(
-            student_version(nbformat.read(path, as_version=4)), target
-        )
+        try:
+            student = student_version(nbformat.read(path, as_version=4))
+        except ValueError as problem:
+            sys.exit(f"{path.name}: {problem}")
+        nbformat.write(student, target)
         written.append(target)
         print(f"wrote {target}")
     return written

@@ -4,6 +4,8 @@
 # copies it into every chapter, and the tests fail when a copy drifts.
 import base64
 import io
+import re
+import signal
 
 import IPython.display
 import ipywidgets as widgets
@@ -167,11 +169,72 @@ class NotSolvedYet(Exception):
     """Raised by a check when an exercise still holds its `...` placeholder."""
 
 
+class StudentCodeFailed(Exception):
+    """The student's own code raised, ran too long or tried to stop Python."""
+
+
+SECONDS_PER_CALL = 20  # a student's function that runs longer is stopped
+LONGEST_MESSAGE = 200  # characters of feedback, one line
+
+
+def one_line(text):
+    """`text` as one short line: no terminal colour codes, no line breaks."""
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", str(text))
+    text = " ".join(text.split())
+    if len(text) > LONGEST_MESSAGE:
+        text = text[: LONGEST_MESSAGE - 1] + "…"
+    return text
+
+
+class _OutOfTime(
+    BaseException
+):  # not an Exception: student code cannot catch it
+    """Raised by the alarm when a student's function runs too long."""
+
+
+def _out_of_time(signal_number, frame):
+    raise _OutOfTime
+
+
 def answer_of(function, *args):
-    """Call a student's function; a body still `...` means not solved yet."""
-    result = function(*args)
-    if result is None or result is Ellipsis:
+    """Call a student's function, within a time limit; return what it returned.
+
+    A body still `...` means not solved yet. Whatever the student's code does
+    wrong (raise, return None, loop for ever, call sys.exit) becomes one line.
+    """
+    timed = hasattr(signal, "setitimer")  # Linux and macOS, Colab included
+    if timed:
+        try:
+            previous = signal.signal(signal.SIGALRM, _out_of_time)
+        except ValueError:  # not Python's main thread: no alarm there
+            timed = False
+        else:
+            signal.setitimer(signal.ITIMER_REAL, SECONDS_PER_CALL)
+    try:
+        result = function(*args)
+    except _OutOfTime:
+        raise StudentCodeFailed(
+            f"your code ran for more than {SECONDS_PER_CALL} s and was "
+            "stopped: is there a loop that never ends?"
+        ) from None
+    except KeyboardInterrupt:
+        raise StudentCodeFailed("your code was interrupted.") from None
+    except SystemExit:
+        raise StudentCodeFailed(
+            "your code called exit(); return a value instead."
+        ) from None
+    except Exception as error:
+        raise StudentCodeFailed(
+            f"your code raised {type(error).__name__}: {error}"
+        ) from None
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    if result is Ellipsis:
         raise NotSolvedYet
+    if result is None:
+        raise Feedback("your function returned None: did you forget `return`?")
     return result
 
 
@@ -188,16 +251,19 @@ def give_feedback(exercise, check, answer):
         message = check(answer)
     except NotSolvedYet:
         print(f"⏳ {exercise}: {NOT_SOLVED}")
-    except Feedback as problem:
-        print(f"❌ {exercise}: {problem}")
-    except (
-        Exception
-    ) as error:  # the student's code failed: say how, in one line
+    except (Feedback, StudentCodeFailed) as problem:
+        print(one_line(f"❌ {exercise}: {problem}"))
+    except (KeyboardInterrupt, SystemExit):  # outside the student's function
+        print(f"❌ {exercise}: the check was interrupted; run the cell again.")
+    except Exception as error:  # in the check's own code, not the student's
         print(
-            f"❌ {exercise}: your code raised {type(error).__name__}: {error}"
+            one_line(
+                f"❌ {exercise}: the check could not use your answer "
+                f"({type(error).__name__}: {error}); check its type and shape."
+            )
         )
     else:
-        print(f"✅ {exercise}: {message}")
+        print(one_line(f"✅ {exercise}: {message}"))
 
 
 def panel_html(png_bytes, alt_text, caption):
