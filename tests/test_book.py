@@ -374,3 +374,30 @@ def test_no_internal_link_is_broken(book_build):
                 if fragment not in ids:
                     broken.append(f"{page.name}: {link} (no such id)")
     assert not broken, broken[:20]
+
+
+def test_instructors_page_states_the_limits_the_code_sets():
+    """The page types the chapters' budgets, the checks' time limit and their line length: the code's values."""
+    page = (ROOT / "book" / "instructors.md").read_text()
+    helpers = (ROOT / "tools" / "shared_cells" / "helpers.py").read_text()
+    seconds = re.search(r"^SECONDS_PER_CALL = (\d+)", helpers, re.M).group(1)
+    characters = re.search(r"^LONGEST_MESSAGE = (\d+)", helpers, re.M).group(1)
+    assert f"longer than {seconds} seconds is stopped" in page
+    assert f"at most {characters} characters" in page
+    budgets = freshness.BUDGET_SECONDS
+    stated = re.search(
+        r"(\d+) seconds for chapters 1 to 3, (\d+) for chapters 4 and 5 .*? and (\d+) for chapter 6",
+        " ".join(page.split()),
+    )
+    assert stated, "the page no longer states the budgets"
+    assert [int(value) for value in stated.groups()] == [
+        budgets["01_undercomplete"],
+        budgets["04_denoising"],
+        budgets["06_comparison"],
+    ]
+    assert (
+        budgets["01_undercomplete"]
+        == budgets["02_tied_weights"]
+        == budgets["03_sparse"]
+    )
+    assert budgets["04_denoising"] == budgets["05_stacked"]

@@ -31,11 +31,12 @@ import pathlib
 import posixpath
 import re
 import shutil
-import sys
 
 from docutils import nodes
 
 from sphinx.errors import ExtensionError
+
+from notebooks import site_url  # tools/ is on the path, as for run_time_table
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 HTML_MANAGER = (
@@ -109,9 +110,6 @@ def repair_page_accessibility(app, pagename, templatename, context, doctree):
 
 
 def link_within_the_site(app, doctree, docname):
-    sys.path.insert(0, str(ROOT / "tools"))
-    from notebooks import site_url
-
     site = site_url()
     for reference in doctree.findall(nodes.reference):
         address = reference.get("refuri", "")
