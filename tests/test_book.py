@@ -16,6 +16,7 @@ import pytest
 
 from conftest import CHAPTERS, ROOT, chapter_ids
 import freshness
+from wrong_answers import PROBES_PER_CHECK
 import sync_shared_cells
 from notebooks import normal_form, site_url
 
@@ -384,6 +385,10 @@ def test_instructors_page_states_the_limits_the_code_sets():
     characters = re.search(r"^LONGEST_MESSAGE = (\d+)", helpers, re.M).group(1)
     assert f"longer than {seconds} seconds is stopped" in page
     assert f"at most {characters} characters" in page
+    words = {6: "six", 7: "seven", 8: "eight"}
+    assert f"at least {words[PROBES_PER_CHECK]} wrong answers" in " ".join(
+        page.split()
+    )
     budgets = freshness.BUDGET_SECONDS
     stated = re.search(
         r"(\d+) seconds for chapters 1 to 3, (\d+) for chapters 4 and 5 .*? and (\d+) for chapter 6",

@@ -14,337 +14,36 @@ import sys
 import nbformat
 import pytest
 
-import collect_feedback
 import sync_prose
 from conftest import CHAPTERS, ROOT, chapter_ids
 from make_student_notebooks import student_version
 from notebooks import copy_alone, execute_standalone
+from wrong_answers import PROBES_PER_CHECK, WRONG_ANSWERS
 
-# Wrong answers a student might give, and what the feedback must say (one sentence, never a traceback).
-WRONG_ANSWERS = {
-    "01_undercomplete": [
-        (
-            "check_pca_reconstruct",
-            "lambda training, images, k: (lambda m, c: (images - m) @ c[:10].T @ c[:10] + m)(training.mean(0), np.linalg.svd(training - training.mean(0), full_matrices=False)[2])",
-            "for k = 1",
-        ),
-        (
-            "check_pca_reconstruct",
-            "lambda training, images, k: (lambda m, c: ((images - m) @ c[:k].T @ c[:k] + m)[:, ::-1])(training.mean(0), np.linalg.svd(training - training.mean(0), full_matrices=False)[2])",
-            "differ from PCA's",
-        ),
-        (
-            "check_parameter_count",
-            "lambda latent_dim: None",
-            "did you forget `return`?",
-        ),
-        (
-            "check_parameter_count",
-            "lambda latent_dim: 1569.0 * latent_dim + 784",
-            "expected a whole number",
-        ),
-        (
-            "check_parameter_count",
-            "lambda latent_dim: 784 * latent_dim",
-            "Count the weights and the biases",
-        ),
-        (
-            "check_per_image_mse",
-            "lambda images, reconstructions: np.zeros((5, 28))",
-            "shape (5,)",
-        ),
-        (
-            "check_per_image_mse",
-            "lambda images, reconstructions: 1 / 0",
-            "raised ZeroDivisionError",
-        ),
-        (
-            "check_pca_reconstruct",
-            "lambda training, images, k: images[:, :k]",
-            "expected reconstructions of shape",
-        ),
-        (
-            "check_pca_reconstruct",
-            "lambda training, images, k: images - training.mean(axis=0)",
-            "training mean",
-        ),
-    ],
-    "02_tied_weights": [
-        (
-            "check_tied_forward",
-            "lambda images, kernel, b, c: 1 / (1 + np.exp(-(np.maximum(images @ kernel, 0) @ kernel.T)))",
-            "both biases",
-        ),
-        (
-            "check_tied_parameter_count",
-            "lambda latent_dim: None",
-            "did you forget `return`?",
-        ),
-        (
-            "check_tied_parameter_count",
-            "lambda latent_dim: 2 * 784 * latent_dim",
-            "One kernel",
-        ),
-        (
-            "check_tied_parameter_count",
-            "lambda latent_dim: str(latent_dim)",
-            "whole number",
-        ),
-        (
-            "check_tied_forward",
-            "lambda images, kernel, b, c: images[:, :10]",
-            "shape (5, 784)",
-        ),
-        (
-            "check_tied_forward",
-            "lambda images, kernel, b, c: images",
-            "values differ",
-        ),
-        (
-            "check_deep_tied",
-            "lambda hidden, latent: 'model'",
-            "expected a Keras model",
-        ),
-        (
-            "check_deep_tied",
-            "lambda hidden, latent: TiedAutoencoder(latent)",
-            "Tie both layers",
-        ),
-    ],
-    "03_sparse": [
-        (
-            "check_keep_top_k",
-            "lambda codes, k: np.where(codes >= np.sort(codes, axis=1)[:, -k:][:, :1], codes, 0)",
-            "write it with keras.ops",
-        ),
-        (
-            "check_keep_top_k",
-            "lambda codes, k: keras.ops.where(codes >= keras.ops.top_k(codes, k=k + 1)[0][:, -1:], codes, 0.0)",
-            "exactly k = 3",
-        ),
-        (
-            "check_keep_top_k",
-            "lambda codes, k: keras.ops.where(codes >= keras.ops.top_k(codes, k=3)[0][:, -1:], codes, 0.0)",
-            "exactly k = 1",
-        ),
-        (
-            "check_kl_penalty",
-            "lambda target, means: None",
-            "did you forget `return`?",
-        ),
-        (
-            "check_kl_penalty",
-            "lambda target, means: np.zeros(len(means))",
-            "a single number",
-        ),
-        (
-            "check_kl_penalty",
-            "lambda target, means: np.sum(target * np.log(target / means))",
-            "Both terms",
-        ),
-        (
-            "check_active_fraction",
-            "lambda codes, threshold: np.mean(codes > threshold, axis=0)",
-            "Which axis",
-        ),
-        (
-            "check_active_fraction",
-            "lambda codes, threshold: np.sum(codes > threshold, axis=1)",
-            "values differ",
-        ),
-        (
-            "check_keep_top_k",
-            "lambda codes, k: codes",
-            "exactly k = 3",
-        ),
-        (
-            "check_keep_top_k",
-            "lambda codes, k: np.sort(codes, axis=1)[:, -k:]",
-            "same shape",
-        ),
-    ],
-    "04_denoising": [
-        (
-            "check_add_noise",
-            "lambda images, stddev, rng: np.clip(images + stddev * rng.normal(size=images.shape[1:]), 0, 1)",
-            "the same noise",
-        ),
-        (
-            "check_add_noise",
-            "lambda images, stddev, rng: np.clip(images + stddev * np.sqrt(3) * rng.uniform(-1, 1, size=images.shape), 0, 1)",
-            "not Gaussian",
-        ),
-        (
-            "check_add_noise",
-            "lambda images, stddev, rng: np.clip(images + 0.3 * rng.normal(size=images.shape), 0, 1)",
-            "should have std 0.1",
-        ),
-        (
-            "check_add_noise",
-            "lambda images, stddev, rng: np.clip(images + stddev * np.random.normal(size=images.shape), 0, 1)",
-            "draw from `rng`",
-        ),
-        (
-            "check_add_noise",
-            "lambda images, stddev, rng: np.clip(images + 0.05 + stddev * rng.normal(size=images.shape), 0, 1)",
-            "no constant offset",
-        ),
-        (
-            "check_salt_and_pepper",
-            "lambda images, rate, rng: (lambda d: np.where(d > 1 - rate / 2, 1.0, np.where(d < rate / 2, 0.0, images)))(rng.uniform(size=images.shape[1:]))",
-            "the same damage",
-        ),
-        (
-            "check_salt_and_pepper",
-            "lambda images, rate, rng: (lambda d: np.where(d > 1 - rate / 2, 1.0, np.where(d < rate / 2, 0.0, 0.5)))(rng.uniform(size=images.shape))",
-            "keep the image's value",
-        ),
-        (
-            "check_salt_and_pepper",
-            "lambda images, rate, rng: (lambda d: np.where(d > 0.9, 1.0, np.where(d < 0.1, 0.0, images)))(rng.uniform(size=images.shape))",
-            "at rate 0.5",
-        ),
-        (
-            "check_add_noise",
-            "lambda images, stddev, rng: None",
-            "did you forget `return`?",
-        ),
-        (
-            "check_add_noise",
-            "lambda images, stddev, rng: images + stddev * rng.normal(size=images.shape)",
-            "outside [0, 1]",
-        ),
-        (
-            "check_add_noise",
-            "lambda images, stddev, rng: np.clip(images + rng.normal(size=images.shape), 0, 1)",
-            "should have std 0.1",
-        ),
-        (
-            "check_psnr",
-            "lambda clean, restored: 10 * np.log10(1 / np.mean((clean - restored) ** 2))",
-            "one PSNR per image",
-        ),
-        (
-            "check_psnr",
-            "lambda clean, restored: np.mean((clean - restored) ** 2, axis=(1, 2))",
-            "differ from tf.image.psnr",
-        ),
-        (
-            "check_salt_and_pepper",
-            "lambda images, rate, rng: np.where(rng.uniform(size=images.shape) < rate, 1.0, images)",
-            "equally likely",
-        ),
-        (
-            "check_salt_and_pepper",
-            "lambda images, rate, rng: np.where(rng.uniform(size=images.shape) < rate, images / 2, images)",
-            "exactly 0 or 1",
-        ),
-    ],
-    "05_stacked": [
-        (
-            "check_masking_noise",
-            "lambda rate: type('NumpyMask', (keras.layers.Layer,), {'call': lambda self, inputs, training=False: np.where(np.random.uniform(size=np.shape(inputs)) < rate, 0.0, inputs) if training else inputs})()",
-            "fails inside `fit`",
-        ),
-        (
-            "check_unfreeze_top",
-            "lambda model, n: [setattr(layer, 'trainable', True) for layer in model.layers[-n - 2 :]] and model",
-            "for n = 2 expected",
-        ),
-        (
-            "check_unfreeze_top",
-            "lambda model, n: [setattr(layer, 'trainable', True) for layer in model.layers[-n:]] and model",
-            "for n = 2 expected",
-        ),
-        (
-            "check_sigmoid_slope",
-            "lambda a: None",
-            "did you forget `return`?",
-        ),
-        (
-            "check_sigmoid_slope",
-            "lambda a: 1 / (1 + np.exp(-a))",
-            "σ(a) itself",
-        ),
-        (
-            "check_sigmoid_slope",
-            "lambda a: np.exp(-a)",
-            "differ from the derivative",
-        ),
-        (
-            "check_unfreeze_top",
-            "lambda model, n: [setattr(layer, 'trainable', True) for layer in model.layers[:n]] and model",
-            "from the bottom",
-        ),
-        (
-            "check_unfreeze_top",
-            "lambda model, n: [setattr(layer, 'trainable', True) for layer in model.layers] and model",
-            "expected trainable flags",
-        ),
-        (
-            "check_masking_noise",
-            "lambda rate: keras.layers.Dropout(rate)",
-            "Dropout scales them",
-        ),
-        (
-            "check_masking_noise",
-            "lambda rate: keras.layers.Dropout(1 - rate)",
-            "expected 25%",
-        ),
-    ],
-    "06_comparison": [
-        (
-            "check_pareto_front",
-            "lambda costs, errors: ['a', 'b', 'c', 'a']",
-            "once",
-        ),
-        (
-            "check_pareto_front",
-            "lambda costs, errors: [b for b in costs if not any(a != b and costs[a] <= costs[b] and errors[a] <= errors[b] for a in costs)]",
-            "neither dominates",
-        ),
-        (
-            "check_clearly_apart",
-            "lambda a, b: bool(abs(np.mean(a) - np.mean(b)) > max(np.std(a), np.std(b)))",
-            "not clearly apart, but you said True",
-        ),
-        (
-            "check_clearly_apart",
-            "lambda a, b: None",
-            "did you forget `return`?",
-        ),
-        (
-            "check_clearly_apart",
-            "lambda a, b: bool(np.mean(a) != np.mean(b))",
-            "not clearly apart",
-        ),
-        (
-            "check_clearly_apart",
-            "lambda a, b: [True]",
-            "return True or False",
-        ),
-        (
-            "check_rank_variants",
-            "lambda means, higher_is_better: sorted(means, key=means.get)",
-            "the largest value comes first",
-        ),
-        (
-            "check_rank_variants",
-            "lambda means, higher_is_better: sorted(means, key=means.get, reverse=True)",
-            "lower is better",
-        ),
-        (
-            "check_pareto_front",
-            "lambda costs, errors: [min(errors, key=errors.get)]",
-            "belong on the front",
-        ),
-        (
-            "check_pareto_front",
-            "lambda costs, errors: list(costs)",
-            "is dominated",
-        ),
-    ],
-}
+CHECK_TAG = (
+    "nbval-check-output"  # the cells that call give_feedback, one per exercise
+)
+VERDICTS = {"✅": "passed", "❌": "failed", "⏳": "not attempted"}
+
+
+def printed(cell):
+    """What a code cell printed (its stored or fresh stdout)."""
+    return "".join(
+        output.get("text", "")
+        for output in cell.get("outputs", [])
+        if output.output_type == "stream" and output.name == "stdout"
+    )
+
+
+def feedback(notebook):
+    """[(exercise, verdict)] from the lines an executed notebook's check cells printed."""
+    results = []
+    for cell in cells_tagged(notebook, CHECK_TAG):
+        symbol, _, rest = printed(cell).strip().partition(" ")
+        results.append(
+            (rest.partition(": ")[0], VERDICTS.get(symbol, "not run"))
+        )
+    return results
 
 
 def cells_tagged(notebook, tag):
@@ -400,13 +99,12 @@ def test_chapter_has_three_exercises_with_hidden_solutions_and_checks(chapter):
         "solutions must be collapsed"
     )
     assert all("give_feedback(" in cell.source for cell in checks)
-    assert all(
-        collect_feedback.printed(cell).startswith("✅") for cell in checks
-    ), "every stored solution passes its check"
-    assert [
-        (name, verdict)
-        for name, verdict, _ in collect_feedback.feedback(notebook)
-    ] == [(f"Exercise {number}", "passed") for number in (1, 2, 3)]
+    assert all(printed(cell).startswith("✅") for cell in checks), (
+        "every stored solution passes its check"
+    )
+    assert feedback(notebook) == [
+        (f"Exercise {number}", "passed") for number in (1, 2, 3)
+    ]
     for heading in ["(warm-up)", "(practice)", "(stretch)"]:
         assert any(
             heading in cell.source
@@ -550,6 +248,37 @@ def test_every_figure_has_alt_text(chapter):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_student_notebook_holds_no_line_of_any_solution(chapter):
+    """The checks leak no answer: the exercise-check cell and the helper cell a student receives hold no line of a
+    solution's code (beyond what the chapter shows anyway), so the checks compare with stored values,
+    constructions and properties, not with the solution's formula."""
+    full = nbformat.read(chapter, as_version=4)
+
+    def lines(cells):
+        return {
+            " ".join(line.split("#")[0].split())
+            for cell in cells
+            for line in cell.source.splitlines()
+        }
+
+    student = student_version(full).cells
+    scaffolding = [
+        cell
+        for cell in student
+        if cell.source.startswith("# @title Checks for the exercises")
+        or "shared-helpers" in cell.metadata.get("tags", [])
+    ]
+    shown = lines(cell for cell in student if cell not in scaffolding)
+    hidden = lines(scaffolding)
+    for cell in cells_tagged(full, "solution"):
+        for line in lines([cell]) - shown:
+            if len(line) >= 20:
+                assert not any(line in text for text in hidden), (
+                    f"the checks show a line of the solution: {line!r}"
+                )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
 def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
     chapter,
 ):
@@ -564,7 +293,9 @@ def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
     )
     probed = [check for check, _, _ in WRONG_ANSWERS[chapter.stem]]
     for check in re.findall(r"^def (check_\w+)\(", checks_cell, re.M):
-        assert probed.count(check) >= 2, f"probe {check} with 2 wrong answers"
+        assert probed.count(check) >= PROBES_PER_CHECK, (
+            f"probe {check} with {PROBES_PER_CHECK} wrong answers"
+        )
     student = student_version(full)
     assert not cells_tagged(student, "solution") and not student.metadata.get(
         "widgets"
@@ -595,19 +326,20 @@ def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
     student.cells.extend(probes)
     execute_standalone(student)
 
-    for check in cells_tagged(student, "nbval-check-output"):
-        assert collect_feedback.printed(check).startswith(
-            "⏳"
-        ) and "not solved yet" in collect_feedback.printed(check), (
-            collect_feedback.printed(check)
-        )
-    # what tools/collect_feedback.py would tell the instructor about this untouched copy
-    verdicts = [verdict for _, verdict, _ in collect_feedback.feedback(student)]
-    assert verdicts == ["not attempted"] * 3
-    for probe, (_, _, expected) in zip(probes, WRONG_ANSWERS[chapter.stem]):
-        feedback = collect_feedback.printed(probe)
+    for check in cells_tagged(student, CHECK_TAG):
+        assert printed(check).startswith("⏳") and "not solved yet" in printed(
+            check
+        ), printed(check)
+    assert [verdict for _, verdict in feedback(student)] == [
+        "not attempted"
+    ] * 3
+    for probe, (_, answer, expected) in zip(
+        probes, WRONG_ANSWERS[chapter.stem]
+    ):
+        said = printed(probe)
         assert (
-            feedback.startswith("❌")
-            and expected in feedback
-            and "Traceback" not in feedback
-        ), feedback
+            said.startswith("❌")
+            and expected in said
+            and "Traceback" not in said
+            and said.count("\n") == 1
+        ), f"{answer}: {said}"

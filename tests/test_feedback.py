@@ -119,3 +119,27 @@ def test_the_time_limit_is_lifted_after_each_call(helpers, capsys):
     feedback_on(helpers, capsys, lambda x: x * x)
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     time.sleep(1.2)  # no alarm goes off later
+
+
+def test_graders_get_the_verdict_the_student_sees_without_reading_printed_text(
+    helpers, capsys
+):
+    """tools/make_otter_assignments.py grades with `verdict`; `give_feedback` prints the same verdict."""
+
+    def check(function):
+        if helpers["answer_of"](function, 3) != 9:
+            raise helpers["Feedback"]("for 3 expected 9.")
+        return "right."
+
+    for student_function, symbol in [
+        (lambda x: x * x, "✅"),
+        (lambda x: x + x, "❌"),
+        (lambda x: ..., "⏳"),
+        (lambda x: print("✅ Exercise 1: right.") or 6, "❌"),
+    ]:
+        said, message = helpers["verdict"](check, student_function)
+        assert said == symbol, message
+        capsys.readouterr()
+        helpers["give_feedback"]("Exercise 1", check, student_function)
+        printed = capsys.readouterr().out.strip().splitlines()
+        assert printed[-1] == f"{said} Exercise 1: {message}", printed

@@ -243,27 +243,33 @@ NOT_SOLVED = (
 )
 
 
-def give_feedback(exercise, check, answer):
-    """Run `check(answer)`; print one line of feedback: ✅, ❌ or ⏳."""
+def verdict(check, answer):
+    """What `check` says of `answer`: ("✅", "❌" or "⏳", one line why).
+
+    The graders call this too, so a verdict never depends on printed text.
+    """
     try:
         if answer is None or answer is Ellipsis:
             raise NotSolvedYet
         message = check(answer)
     except NotSolvedYet:
-        print(f"⏳ {exercise}: {NOT_SOLVED}")
+        return "⏳", NOT_SOLVED
     except (Feedback, StudentCodeFailed) as problem:
-        print(one_line(f"❌ {exercise}: {problem}"))
+        return "❌", one_line(problem)
     except (KeyboardInterrupt, SystemExit):  # outside the student's function
-        print(f"❌ {exercise}: the check was interrupted; run the cell again.")
+        return "❌", "the check was interrupted; run the cell again."
     except Exception as error:  # in the check's own code, not the student's
-        print(
-            one_line(
-                f"❌ {exercise}: the check could not use your answer "
-                f"({type(error).__name__}: {error}); check its type and shape."
-            )
+        return "❌", one_line(
+            "the check could not use your answer "
+            f"({type(error).__name__}: {error}); check its type and shape."
         )
-    else:
-        print(one_line(f"✅ {exercise}: {message}"))
+    return "✅", one_line(message)
+
+
+def give_feedback(exercise, check, answer):
+    """Run `check(answer)`; print one line of feedback: ✅, ❌ or ⏳."""
+    symbol, message = verdict(check, answer)
+    print(one_line(f"{symbol} {exercise}: {message}"))
 
 
 def panel_html(png_bytes, alt_text, caption):
