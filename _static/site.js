@@ -41,13 +41,19 @@ new MutationObserver(labelSliders).observe(document.documentElement, {
 //    - The color-mode button shows the current mode's icon ("System Settings", "Light", "Dark"); say it.
 //    - The book's title atop the sidebar sat outside every landmark; it is the way home, so it joins the
 //      navigation landmarks.
+// Each of these counts what it mends; one that has mended nothing once the page has loaded logs a console error
+// (the browser tests fail on any): the theme's markup changed (written for sphinx-book-theme 1.3,
+// pydata-sphinx-theme 0.17), so the workaround must be updated or removed rather than do nothing in silence.
+const mended = { "book title landmark": 0, "search button name": 0, "color-mode button name": 0 };
 function nameThemeButtons() {
   for (const brand of document.querySelectorAll(".bd-sidebar-primary .sidebar-primary-item:has(> .navbar-brand)")) {
     brand.setAttribute("role", "navigation");
     brand.setAttribute("aria-label", "Book");
+    mended["book title landmark"] += 1;
   }
   for (const button of document.querySelectorAll(".search-button__button[aria-label]")) {
     button.removeAttribute("aria-label");
+    mended["search button name"] += 1;
   }
   const mode = document.documentElement.dataset.mode;
   for (const button of document.querySelectorAll(".theme-switch-button")) {
@@ -56,9 +62,17 @@ function nameThemeButtons() {
     if (shown && button.getAttribute("aria-label") !== `Color mode: ${shown}`) {
       button.setAttribute("aria-label", `Color mode: ${shown}`);
     }
+    if (shown) mended["color-mode button name"] += 1;
   }
 }
 document.addEventListener("DOMContentLoaded", nameThemeButtons);
 new MutationObserver(nameThemeButtons).observe(document.documentElement, {
   attributes: true, attributeFilter: ["data-mode"],
+});
+window.addEventListener("load", () => {
+  for (const [workaround, count] of Object.entries(mended)) {
+    if (count === 0) {
+      console.error(`site.js: the ${workaround} workaround found nothing to mend; the theme changed: update or remove it.`);
+    }
+  }
 });

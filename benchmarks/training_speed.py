@@ -135,9 +135,8 @@ def worker(settings):
         steps_per_execution=settings["steps_per_execution"],
     )
     targets = [x_train] * len(models)
-    combined.fit(
-        x_train, targets, epochs=1, batch_size=batch, verbose=0
-    )  # warm-up: tracing, compiling
+    # warm-up: tracing, compiling
+    combined.fit(x_train, targets, epochs=1, batch_size=batch, verbose=0)
     started = time.perf_counter()
     combined.fit(
         x_train, targets, epochs=settings["passes"], batch_size=batch, verbose=0
@@ -170,13 +169,11 @@ def peak_gflops():
     cpuinfo = pathlib.Path("/proc/cpuinfo").read_text()
     flags = set(re.search(r"^flags\s*:(.*)$", cpuinfo, re.M).group(1).split())
     mhz = re.search(r"^bogomips\s*:\s*([\d.]+)$", cpuinfo, re.M)
-    clock_ghz = (
-        float(mhz.group(1)) / 2 / 1000 if mhz else float("nan")
-    )  # bogomips = 2 x TSC clock on x86
+    # bogomips = 2 x TSC clock on x86
+    clock_ghz = float(mhz.group(1)) / 2 / 1000 if mhz else float("nan")
     lanes = 16 if "avx512f" in flags else 8 if "avx2" in flags else 4
-    per_cycle = (
-        2 * lanes * (2 if "fma" in flags else 1)
-    )  # two FMA units, 2 FLOPs per FMA
+    # two FMA units, 2 FLOPs per FMA
+    per_cycle = 2 * lanes * (2 if "fma" in flags else 1)
     cores = os.cpu_count()
     model = re.search(r"^model name\s*:\s*(.*)$", cpuinfo, re.M)
     return cores * clock_ghz * per_cycle, (
@@ -217,9 +214,8 @@ def settings_to_run(quick):
                 ({"steps_per_execution": 1}, "steps_per_execution 1"),
                 ({"steps_per_execution": 500}, "steps_per_execution 500"),
             ]
-        if (
-            "conv" in network
-        ):  # a pass takes about 40 s: one timed pass, fewer settings
+        # a pass takes about 40 s: one timed pass, fewer settings
+        if "conv" in network:
             base["passes"] = 1
             changes = [c for c in changes if c[1] != "batch x4, lr x2"]
         for backend in ["tensorflow", "jax"]:
@@ -395,17 +391,15 @@ def main(quick=False, only=None, change=None):
             f"test MSE {result['test_mse']:.5f}  ({time.perf_counter() - started:.0f} s)",
             flush=True,
         )
-        write_report(
-            list(kept.values())
-        )  # after every run: an interrupted benchmark keeps what it measured
+        # after every run: an interrupted benchmark keeps what it measured
+        write_report(list(kept.values()))
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--worker"]:
         worker(json.loads(sys.argv[2]))
-    elif sys.argv[1:2] == [
-        "--rewrite"
-    ]:  # the .md again from the .json, nothing measured
+    # the .md again from the .json, nothing measured
+    elif sys.argv[1:2] == ["--rewrite"]:
         write_report(
             json.loads(OUT.with_suffix(".json").read_text())["results"]
         )

@@ -358,9 +358,8 @@ def test_no_internal_link_is_broken(book_build):
     broken = []
     for page, collector in pages.items():
         for link in collector.links:
-            if link.startswith(
-                site_url()
-            ):  # a chapter's link to the website, not made relative
+            # a chapter's link to the website, not made relative
+            if link.startswith(site_url()):
                 broken.append(f"{page.name}: {link} (leaves the site)")
             if re.match(r"^(https?:|mailto:|data:|javascript:|//)", link):
                 continue
@@ -406,3 +405,49 @@ def test_instructors_page_states_the_limits_the_code_sets():
         == budgets["03_sparse"]
     )
     assert budgets["04_denoising"] == budgets["05_stacked"]
+
+
+def test_each_chapters_facts_live_in_book_chapters_yml_and_agree_everywhere():
+    """book/chapters.yml is the one place for a chapter's facts; what else names the chapters must agree with it:
+    the notebooks, the table of contents, the README's table, the instructors' page and the wrong-answer probes."""
+    import sync_chapter_lists
+    import yaml
+
+    from notebooks import chapter_facts
+    from wrong_answers import WRONG_ANSWERS
+
+    facts = chapter_facts()
+    assert list(facts) == [path.stem for path in CHAPTERS], (
+        "one entry per notebook, in order"
+    )
+    stale_lists = sync_chapter_lists.main(check=True)
+    assert not stale_lists, (
+        f"{stale_lists} list the chapters otherwise than book/chapters.yml; "
+        "run: python tools/sync_chapter_lists.py"
+    )
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    chapters_part = next(
+        part for part in toc["parts"] if part["caption"] == "Chapters"
+    )
+    assert [entry["file"] for entry in chapters_part["chapters"]] == [
+        f"book/{name}" for name in facts
+    ]
+    readme = (ROOT / "README.md").read_text()
+    instructors = (ROOT / "book" / "instructors.md").read_text()
+    for number, (name, chapter) in enumerate(facts.items(), start=1):
+        assert f"| {number}. {chapter['title']} | [book/{name}.ipynb]" in readme
+        assert f"### {number}. {chapter['title']}\n" in instructors
+        assert set(chapter) == {
+            "title",
+            "budget_seconds",
+            "slider",
+            "exercises",
+        }
+        notebook = nbformat.read(ROOT / "book" / f"{name}.ipynb", as_version=4)
+        asked = [
+            re.match(r"(?:def|class) (\w+)", cell.source).group(1)
+            for cell in notebook.cells
+            if "exercise" in cell.metadata.get("tags", [])
+        ]
+        assert asked == chapter["exercises"], name
+        assert name in WRONG_ANSWERS, f"list wrong answers for {name}"

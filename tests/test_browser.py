@@ -14,6 +14,7 @@ from nbconvert import HTMLExporter
 
 import sync_prose
 from conftest import CHAPTERS, ROOT, chapter_ids
+from notebooks import chapter_facts
 
 # axe-core, pinned in package.json and installed by `npm ci`: the accessibility checker the tests inject.
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -115,14 +116,10 @@ def open_drawn_page(browser, url, page_path, **options):
 
 
 # Each chapter's widget: the slider's accessible name, and the phrase every
-# panel's alt text contains, with the slider's value in place of {}.
-CODE_SIZE_WIDGET = (
-    "Code size (numbers per image)",
-    "from a code of {} numbers",
-)
-WIDGETS = {
-    "04_denoising": ("Noise level σ", "at noise level {}."),
-    "06_comparison": ("Variant", "by the {} model"),
+# panel's alt text contains, with the slider's value in place of {} (book/chapters.yml).
+SLIDERS = {
+    name: (facts["slider"]["label"], facts["slider"]["alt_phrase"])
+    for name, facts in chapter_facts().items()
 }
 
 
@@ -130,7 +127,7 @@ WIDGETS = {
 def test_moving_the_slider_changes_the_panel_and_its_alt_text(
     browser, site_url, chapter
 ):
-    label, alt_phrase = WIDGETS.get(chapter.stem, CODE_SIZE_WIDGET)
+    label, alt_phrase = SLIDERS[chapter.stem]
     page, problems = open_page(browser, f"{site_url}/book/{chapter.stem}.html")
     slider = page.get_by_role("slider", name=label)
     slider.wait_for(timeout=20_000)
@@ -146,9 +143,8 @@ def test_moving_the_slider_changes_the_panel_and_its_alt_text(
 
     assert slider.evaluate("handle => handle.tabIndex") == 0  # reachable by Tab
     slider.focus()
-    page.keyboard.press(
-        "ArrowRight"
-    )  # from the keyboard, as a screen-reader user would
+    # from the keyboard, as a screen-reader user would
+    page.keyboard.press("ArrowRight")
     page.wait_for_function(
         "first => document.querySelector('.widget-readout').textContent !== first",
         arg=first_value,
@@ -166,6 +162,38 @@ def test_page_loads_without_javascript_errors(browser, site_url, page_path):
     page, problems = open_page(browser, f"{site_url}/{page_path}")
     page.wait_for_timeout(1000)  # let widgets and math render
     assert not problems, problems
+
+
+def test_site_js_logs_an_error_when_the_theme_it_mends_has_changed(
+    browser, site_url
+):
+    """site.js mends the theme's buttons; served a page whose theme markup changed (the color-mode button renamed,
+    as a theme update might), it says so in the console, which the page-load test above fails on."""
+    page = browser.new_page()
+    problems = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text) if message.type == "error" else None
+        ),
+    )
+
+    def changed_theme(route):
+        response = route.fetch()
+        route.fulfill(
+            response=response,
+            body=response.text().replace("theme-switch-button", "mode-button"),
+        )
+
+    page.route("**/book/intro.html", changed_theme)
+    page.goto(f"{site_url}/book/intro.html", wait_until="networkidle")
+    page.wait_for_timeout(500)
+    assert any(
+        "color-mode button name workaround found nothing" in problem
+        for problem in problems
+    ), problems
+    assert not any("search button" in problem for problem in problems)
+    page.close()
 
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])

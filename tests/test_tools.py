@@ -176,3 +176,47 @@ def test_a_solution_that_lost_its_tag_stops_the_student_notebooks():
     moved.cells.append(nbformat.v4.new_code_cell(solution.source))
     with pytest.raises(ValueError, match="which an exercise asks for"):
         student_version(moved)
+
+
+def test_a_workaround_that_stops_matching_makes_the_build_warn(monkeypatch):
+    """Each workaround in tools/site_assets.py counts its changes; fed a page whose upstream markup changed, the
+    build's end warns (and -W fails the build). The real build (tests/test_book.py) shows they all match today."""
+    import types
+
+    import site_assets
+
+    page = {
+        "body": '<summary aria-label="Toggle hidden content">Show code</summary>'
+        '<div class="citation" id="cite-x" role="doc-biblioentry">',
+        "script_files": ["a.js", "a.js"],
+    }
+    changed = {  # the same page after an upstream change: nothing to repair
+        "body": '<summary aria-label="Show hidden content">Show code</summary>'
+        '<div class="citation" id="cite-x" role="listitem">',
+        "script_files": ["a.js"],
+    }
+    warnings = []
+    monkeypatch.setattr(
+        site_assets.logger,
+        "warning",
+        lambda message, **kwargs: warnings.append(message),
+    )
+    app = types.SimpleNamespace(
+        builder=types.SimpleNamespace(format="html"),
+        env=types.SimpleNamespace(found_docs={"index"}),
+    )
+    for context, expected in [
+        (page, {"undeferred site.js"}),
+        (changed, set(site_assets.WORKAROUNDS)),
+    ]:
+        site_assets.start_counting(app)
+        site_assets.drop_duplicate_scripts(app, "index", None, context, None)
+        site_assets.repair_page_accessibility(app, "index", None, context, None)
+        assert set(site_assets.unmatched({"index"})) == expected
+        warnings.clear()
+        site_assets.warn_about_workarounds_that_matched_nothing(app, None)
+        assert len(warnings) == len(expected)
+        assert all("changed nothing in this build" in w for w in warnings)
+    assert site_assets.unmatched({"index", "a page not written"}) == [], (
+        "an incremental build does not warn"
+    )

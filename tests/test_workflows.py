@@ -14,9 +14,8 @@ WORKFLOW = ROOT / ".github" / "workflows" / "pages.yml"
 
 def load():
     workflow = yaml.safe_load(WORKFLOW.read_text())
-    workflow["on"] = workflow.pop(
-        True, workflow.get("on")
-    )  # YAML 1.1 reads `on` as True
+    # YAML 1.1 reads `on` as True
+    workflow["on"] = workflow.pop(True, workflow.get("on"))
     return workflow
 
 
@@ -64,12 +63,14 @@ def test_workflow_asks_for_the_least_permissions():
     }
 
 
-def test_every_action_is_pinned_to_a_major_version():
-    for step in steps(load()):
-        if "uses" in step:
-            assert re.fullmatch(r"actions/[a-z-]+@v\d+", step["uses"]), step[
-                "uses"
-            ]
+def test_every_action_is_pinned_to_a_commit_with_its_version_named():
+    """A tag can be moved to other code; a commit SHA cannot. The comment says which release it is."""
+    lines = (ROOT / ".github" / "workflows" / "pages.yml").read_text()
+    pinned = re.findall(r"uses: (\S+)(.*)", lines)
+    assert len(pinned) == sum(1 for step in steps(load()) if "uses" in step)
+    for action, comment in pinned:
+        assert re.fullmatch(r"actions/[a-z-]+@[0-9a-f]{40}", action), action
+        assert re.fullmatch(r"\s+# v\d+\.\d+\.\d+", comment), comment
 
 
 def test_workflow_caches_executed_chapters_keyed_on_notebooks_and_requirements():
@@ -79,7 +80,7 @@ def test_workflow_caches_executed_chapters_keyed_on_notebooks_and_requirements()
         if step.get("uses", "").startswith("actions/cache@")
     )
     key = cache["with"]["key"]
-    assert "book/*.ipynb" in key and "requirements.txt" in key
+    assert "book/*.ipynb" in key and "requirements.lock" in key
     assert "shared_cells" in key
 
 
@@ -87,7 +88,31 @@ def test_workflow_commands_exist_in_the_repository():
     commands = "\n".join(step.get("run", "") for step in steps(load()))
     assert "tools/execute_notebooks.py --stale" in commands
     assert "--stale" in (ROOT / "tools" / "execute_notebooks.py").read_text()
-    assert "pip install -r requirements.txt" in commands
+    assert "pip install -r requirements.lock" in commands
     assert "npm ci" in commands and (ROOT / "package-lock.json").exists()
     assert "dataset-fashion-mnist" in commands
     assert "jupyter-book build ." in commands
+
+
+def test_the_lock_pins_the_tested_versions_within_the_supported_ranges():
+    """requirements.lock is what a fresh clone installs: every package pinned with hashes, inside requirements.txt's
+    ranges, and the very versions these tests run with (CI installs the lock)."""
+    import importlib.metadata
+
+    from packaging.requirements import Requirement
+
+    lock = (ROOT / "requirements.lock").read_text()
+    pinned = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, re.M))
+    assert len(pinned) > 100
+    assert lock.count("--hash=sha256:") >= len(pinned)
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            requirement = Requirement(line)
+            assert requirement.name in pinned, requirement.name
+            assert requirement.specifier.contains(pinned[requirement.name]), (
+                line
+            )
+    for name, version in pinned.items():
+        if name not in {"pip", "setuptools", "wheel"}:
+            assert importlib.metadata.version(name) == version, name

@@ -18,19 +18,20 @@ import sys
 import nbformat
 
 import freshness
+import sync_chapter_lists
 import sync_prose
 import sync_shared_cells
 from notebooks import chapters, execute_measured
 
 
 def main(paths):
+    sync_chapter_lists.main()
     sync_shared_cells.main()
     for path in paths:
         try:
             notebook, measurement = execute_measured(path)
-        except (
-            RuntimeError
-        ) as error:  # a cell failed: say which, keep the stored notebook
+        # a cell failed: say which, keep the stored notebook
+        except RuntimeError as error:
             sys.exit(f"not stored: {error}")
         freshness.stamp(notebook)
         sync_prose.synced(notebook)  # the prose quotes the values just computed

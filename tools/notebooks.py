@@ -34,6 +34,13 @@ def chapters():
     )
 
 
+def chapter_facts():
+    """Each chapter's facts from book/chapters.yml (title, budget, slider, exercises), in reading order."""
+    import yaml
+
+    return yaml.safe_load((BOOK / "chapters.yml").read_text())
+
+
 def site_url():
     """The published website's address, from the repository named in _config.yml (GitHub Pages)."""
     import yaml
@@ -113,9 +120,8 @@ def normal_form(notebook):
             if view:
                 visit(view["model_id"])
 
-    def subtree(
-        model_id, seen=()
-    ):  # a model's content and its children's, ids left out
+    # a model's content and its children's, ids left out
+    def subtree(model_id, seen=()):
         children = re.findall(
             r"IPY_MODEL_(\w+)", json.dumps(state[model_id], sort_keys=True)
         )
@@ -129,9 +135,8 @@ def normal_form(notebook):
         )
 
     referenced = set(re.findall(r"IPY_MODEL_(\w+)", json.dumps(state)))
-    for root in sorted(
-        set(state) - set(order) - referenced, key=subtree
-    ):  # models no one displays
+    # models no one displays
+    for root in sorted(set(state) - set(order) - referenced, key=subtree):
         visit(root)
     order += sorted(set(state) - set(order), key=subtree)  # cycles only, if any
     renamed = {

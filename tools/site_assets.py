@@ -25,8 +25,14 @@ It also drops exact duplicate <script> entries from each page. sphinx-thebe regi
 page declared the constant twice and the browser raised "Identifier 'THEBE_JS_URL' has already been declared".
 And Jupyter Book adds every .js and .css file in _static/ to each page by itself, site.js included, but without
 `defer`: we keep only our deferred entry, so site.js runs once, after MathJax. (site.css needs nothing more.)
+
+Each workaround for upstream behaviour counts what it changes in a build (WORKAROUNDS names the versions it was
+written for). When a full build ends and one of them changed nothing, the build warns, and fails, since it runs
+with -W: the upstream markup or bug has changed, and the workaround must be updated or removed, not left to do
+nothing in silence. _static/site.js does the same in the browser (a console error, which the browser tests fail on).
 """
 
+import collections
 import pathlib
 import posixpath
 import re
@@ -35,6 +41,7 @@ import shutil
 from docutils import nodes
 
 from sphinx.errors import ExtensionError
+from sphinx.util import logging
 
 from notebooks import site_url  # tools/ is on the path, as for run_time_table
 
@@ -46,6 +53,19 @@ ASSET_SUFFIXES = {".woff", ".woff2", ".ttf", ".eot", ".svg"}
 MATHJAX = ROOT / "node_modules" / "mathjax" / "es5"
 MATHJAX_BUNDLE = "tex-mml-chtml.js"  # _config.yml sets mathjax_path to mathjax/tex-mml-chtml.js
 MATHJAX_ON_DEMAND = ["input", "output/chtml", "a11y", "ui", "sre", "adaptors"]
+
+logger = logging.getLogger(__name__)
+
+# What each workaround repairs, and in which upstream versions (the versions requirements.txt installs).
+WORKAROUNDS = {
+    "duplicate script": "sphinx-thebe 0.3.1 registering its inline script on each env-before-read-docs event, "
+    "which Jupyter Book 1.0.4 fires twice",
+    "undeferred site.js": "Jupyter Book 1.0.4 adding every _static/*.js file to each page without `defer`",
+    "toggle name": 'myst-nb 1.x naming each code-cell toggle "Toggle hidden content"',
+    "bibliography role": 'docutils 0.21 marking bibliography entries role="doc-biblioentry" (deprecated in ARIA 1.2)',
+}
+matched = collections.Counter()  # changes made by each workaround in this build
+pages_written = set()
 
 
 def check_installed(app):
@@ -74,6 +94,7 @@ def copy_widget_javascript(app, exception):
 
 
 def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    pages_written.add(pagename)
     scripts = context.get("script_files", [])
     deferred = {
         getattr(script, "filename", None)
@@ -85,28 +106,58 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
         filename = getattr(script, "filename", script) or None  # inline: None
         attributes = getattr(script, "attributes", {})
         if filename in deferred and not attributes.get("defer"):
+            matched["undeferred site.js"] += 1
             continue  # Jupyter Book's undeferred copy of our _static/site.js
         key = (filename, tuple(sorted(attributes.items())))
-        if key not in seen:
-            seen.add(key)
-            unique.append(script)
+        if key in seen:
+            matched["duplicate script"] += 1
+            continue
+        seen.add(key)
+        unique.append(script)
     context["script_files"][:] = (
         unique  # in place: myst-nb adds the widget scripts to this list later
     )
+
+
+TOGGLE = '<summary aria-label="Toggle hidden content">'
+BIBLIOENTRY = re.compile(
+    r'(<div class="citation" id="[^"]*") role="doc-biblioentry"'
+)
 
 
 def repair_page_accessibility(app, pagename, templatename, context, doctree):
     body = context.get("body")
     if not body:
         return
-    body = body.replace(
-        '<summary aria-label="Toggle hidden content">', "<summary>"
-    )
-    context["body"] = re.sub(
-        r'(<div class="citation" id="[^"]*") role="doc-biblioentry"',
-        r'\1 role="listitem"',
-        body,
-    )
+    matched["toggle name"] += body.count(TOGGLE)
+    body = body.replace(TOGGLE, "<summary>")
+    body, count = BIBLIOENTRY.subn(r'\1 role="listitem"', body)
+    matched["bibliography role"] += count
+    context["body"] = body
+
+
+def start_counting(app):
+    matched.clear()
+    pages_written.clear()
+
+
+def unmatched(all_pages):
+    """The workarounds that changed nothing in a build that wrote every page (an incremental build may not)."""
+    if not set(all_pages) <= pages_written:
+        return []
+    return [name for name in WORKAROUNDS if not matched[name]]
+
+
+def warn_about_workarounds_that_matched_nothing(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for name in unmatched(app.env.found_docs):
+        logger.warning(
+            f"tools/site_assets.py: the workaround for {WORKAROUNDS[name]} changed nothing in this build. "
+            "The upstream behaviour has changed: update the workaround or remove it.",
+            type="site_assets",
+            subtype=name.replace(" ", "-"),
+        )
 
 
 def link_within_the_site(app, doctree, docname):
@@ -125,13 +176,13 @@ def link_within_the_site(app, doctree, docname):
 
 def setup(app):
     app.connect("doctree-resolved", link_within_the_site)
-    app.connect(
-        "html-page-context", drop_duplicate_scripts, priority=400
-    )  # before any handler that returns a template (emit_firstresult)
+    # before any handler that returns a template (emit_firstresult)
+    app.connect("html-page-context", drop_duplicate_scripts, priority=400)
     app.connect("html-page-context", repair_page_accessibility)
     app.connect("builder-inited", check_installed)
-    app.add_js_file(
-        "site.js", priority=600, defer="defer"
-    )  # after MathJax (priority 500)
+    app.connect("builder-inited", start_counting)
+    app.connect("build-finished", warn_about_workarounds_that_matched_nothing)
+    # after MathJax (priority 500)
+    app.add_js_file("site.js", priority=600, defer="defer")
     app.connect("build-finished", copy_widget_javascript)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

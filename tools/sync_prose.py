@@ -131,5 +131,5 @@ def main(check=False, paths=None):
 
 if __name__ == "__main__":
     sync_command_line(
-        main, "numbers in the prose", "python tools/sync_prose_numbers.py"
+        main, "numbers in the prose", "python tools/sync_prose.py"
     )

@@ -14,9 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 try:
-    from myst_nb import (
-        glue,
-    )  # stores a computed value so the book's text can quote it
+    # stores a computed value so the book's text can quote it
+    from myst_nb import glue
 except ImportError:  # Colab or plain Jupyter: show the value instead
 
     def glue(name, variable, display=True):
@@ -148,19 +147,6 @@ def loss_gradients(loss_of_outputs, model, inputs, variables):
     return [np.asarray(g) for g in tape.gradient(loss, variables)]
 
 
-def plot_learning_curves(history, title):
-    """Training and validation loss per epoch from a Keras History."""
-    epochs = np.arange(1, len(history.history["loss"]) + 1)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(epochs, history.history["loss"], "o-", label="training")
-    ax.plot(epochs, history.history["val_loss"], "s--", label="validation")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("mean squared error per pixel")
-    ax.set_title(title)
-    ax.legend()
-    plt.show()
-
-
 class Feedback(Exception):
     """Raised by a check to tell the student, in one sentence, what is wrong."""
 
@@ -186,9 +172,8 @@ def one_line(text):
     return text
 
 
-class _OutOfTime(
-    BaseException
-):  # not an Exception: student code cannot catch it
+# not an Exception: student code cannot catch it
+class _OutOfTime(BaseException):
     """Raised by the alarm when a student's function runs too long."""
 
 
@@ -282,10 +267,11 @@ def panel_html(png_bytes, alt_text, caption):
     )
 
 
-def latent_size_explorer(panels, label="Code size"):
-    """A slider over code sizes that switches between precomputed panels.
+def panel_slider(panels, label="Code size"):
+    """A slider that switches between precomputed panels: one per code size,
+    noise level or variant.
 
-    `panels` maps each code size to (png_bytes, alt_text, caption). With
+    `panels` maps each slider value to (png_bytes, alt_text, caption). With
     ipywidgets 8 the switch happens in the browser (jslink), so it also works
     on the website, where no kernel runs;
     with ipywidgets 7 (Colab) a Python callback switches the panels.
