@@ -41,16 +41,20 @@ def chapter_facts():
     return yaml.safe_load((BOOK / "chapters.yml").read_text())
 
 
-def site_url():
-    """The published website's address, from the repository named in _config.yml (GitHub Pages)."""
+def repository():
+    """(owner, name, branch) of the GitHub repository _config.yml names: a fork changes it there alone."""
     import yaml
 
-    repository = yaml.safe_load((ROOT / "_config.yml").read_text())[
-        "repository"
-    ]["url"]
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
     owner, name = re.fullmatch(
-        r"https://github\.com/([^/]+)/([^/]+?)/?", repository
+        r"https://github\.com/([^/]+)/([^/]+?)/?", config["url"]
     ).groups()
+    return owner, name, config.get("branch", "main")
+
+
+def site_url():
+    """The published website's address, from the repository named in _config.yml (GitHub Pages)."""
+    owner, name, _ = repository()
     return f"https://{owner.lower()}.github.io/{name}/"
 
 

@@ -12,9 +12,7 @@ it is missing.
 
 import re
 
-import yaml
-
-from notebooks import ROOT, chapter_facts, sync_command_line
+from notebooks import ROOT, chapter_facts, repository, sync_command_line
 
 TOC = ROOT / "_toc.yml"
 README = ROOT / "README.md"
@@ -26,22 +24,15 @@ README_TABLE = re.compile(
 )
 
 
-def repository():
-    """(owner/name, branch) of the repository _config.yml names, which the Colab links open."""
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
-    owner_and_name = re.fullmatch(
-        r"https://github\.com/([^/]+/[^/]+?)/?", config["url"]
-    ).group(1)
-    return owner_and_name, config.get("branch", "main")
-
-
 def toc_entries(facts):
     return "".join(f"      - file: book/{name}\n" for name in facts)
 
 
 def readme_rows(facts):
-    owner_and_name, branch = repository()
-    colab = f"https://colab.research.google.com/github/{owner_and_name}/blob/{branch}"
+    owner, repo, branch = repository()
+    colab = (
+        f"https://colab.research.google.com/github/{owner}/{repo}/blob/{branch}"
+    )
     return "".join(
         f"| {number}. {chapter['title']} | [book/{name}.ipynb](book/{name}.ipynb) "
         f"| [Open in Colab]({colab}/book/{name}.ipynb) |\n"
