@@ -10,6 +10,14 @@ PROBES_PER_CHECK = 6  # at least; the instructors' page says so in words
 PCA = "(lambda m: (m, np.linalg.svd(training - m, full_matrices=False)[2]))(training.mean(0))"
 NUMPY_LAYER = "lambda rate: type('Mask', (keras.layers.Layer,), {{'call': lambda self, inputs, training=False: {}}})()"
 
+# chapter 7: a one-channel transposed convolution ("valid") as one expression, its kernel and value replaceable
+SCATTER = (
+    "sum(np.pad({value} * {kernel}, ((i * stride, (image.shape[0] - 1 - i) * stride), "
+    "(j * stride, (image.shape[0] - 1 - j) * stride))) for i in range(image.shape[0]) for j in range(image.shape[0]))"
+)
+CORRECT_SCATTER = SCATTER.format(value="image[i, j]", kernel="kernel")
+SIZES = "lambda size, kernel, stride, padding: "
+
 WRONG_ANSWERS = {
     "01_undercomplete": [
         (
@@ -784,6 +792,153 @@ WRONG_ANSWERS = {
             "check_pareto_front",
             "lambda costs, errors: [b for b in costs if not any(costs[a] <= costs[b] and errors[a] <= errors[b] and (costs[a] < costs[b] or errors[a] < errors[b]) for a in costs)][1:]",
             "belong on the front",
+        ),
+    ],
+    "07_convolutional": [
+        (
+            "check_output_size",
+            SIZES + "None",
+            "did you forget `return`?",
+        ),
+        (
+            "check_output_size",
+            SIZES + "(size - 1) * stride + kernel",
+            "with 'same'",
+        ),
+        (
+            "check_output_size",
+            SIZES + "size * stride",
+            "with 'valid'",
+        ),
+        (
+            "check_output_size",
+            SIZES + "(size - kernel) // stride + 1",
+            "Keras gives",
+        ),
+        (
+            "check_output_size",
+            SIZES
+            + "float(size * stride if padding == 'same' else size * stride + max(kernel - stride, 0))",
+            "expected a whole number",
+        ),
+        (
+            "check_output_size",
+            SIZES
+            + "size * stride if padding == 'same' else (size - 1) * stride + kernel",
+            "with 'valid'",
+        ),
+        (
+            "check_output_size",
+            SIZES
+            + "size * stride if padding == 'same' else (size - 1) * stride + kernel - 1",
+            "with 'valid'",
+        ),
+        (
+            "check_output_size",
+            SIZES
+            + "size * kernel if padding == 'same' else (size - 1) * kernel + stride",
+            "with 'same'",
+        ),
+        (
+            "check_output_size",
+            SIZES + "True",
+            "expected a whole number",
+        ),
+        (
+            "check_transposed_conv",
+            "lambda image, kernel, stride: None",
+            "did you forget `return`?",
+        ),
+        (
+            "check_transposed_conv",
+            "lambda image, kernel, stride: "
+            + SCATTER.format(value="image[i, j]", kernel="kernel[::-1, ::-1]"),
+            "do not flip the kernel",
+        ),
+        (
+            "check_transposed_conv",
+            "lambda image, kernel, stride: "
+            + SCATTER.format(value="image[i, j]", kernel="kernel.T"),
+            "differ from Keras's",
+        ),
+        (
+            "check_transposed_conv",
+            "lambda image, kernel, stride: "
+            + SCATTER.format(value="1.0", kernel="kernel"),
+            "differ from Keras's",
+        ),
+        (
+            "check_transposed_conv",
+            "lambda image, kernel, stride: (lambda stride: "
+            + CORRECT_SCATTER
+            + ")(1)",
+            "expected shape",
+        ),
+        (
+            "check_transposed_conv",
+            "lambda image, kernel, stride: ("
+            + CORRECT_SCATTER
+            + ")[: image.shape[0] * stride, : image.shape[0] * stride]",
+            "expected shape",
+        ),
+        (
+            "check_transposed_conv",
+            "lambda image, kernel, stride: np.max(["
+            + CORRECT_SCATTER.replace("sum(", "", 1)[:-1]
+            + "], axis=0)",
+            "differ from Keras's",
+        ),
+        (
+            "check_transposed_conv",
+            "lambda image, kernel, stride: (lambda out: (image.fill(0), out)[1])("
+            + CORRECT_SCATTER
+            + ")",
+            "changed its input",
+        ),
+        (
+            "check_transposed_conv",
+            "lambda image, kernel, stride: (" + CORRECT_SCATTER + ") + 0.1",
+            "differ from Keras's",
+        ),
+        (
+            "check_transposed_layer",
+            "lambda images, kernel, stride, padding: None",
+            "did you forget `return`?",
+        ),
+        (
+            "check_transposed_layer",
+            "lambda images, kernel, stride, padding: keras_transposed_layer(images, kernel, stride, 'valid')",
+            "expected shape",
+        ),
+        (
+            "check_transposed_layer",
+            "lambda images, kernel, stride, padding: (lambda full, m: full[:, :m, :m] if padding == 'same' else full)(keras_transposed_layer(images, kernel, stride, 'valid'), images.shape[1] * stride)",
+            "differ from Keras's",
+        ),
+        (
+            "check_transposed_layer",
+            "lambda images, kernel, stride, padding: keras_transposed_layer(images[..., :1], kernel[..., :1], stride, padding)",
+            "differ from Keras's",
+        ),
+        (
+            "check_transposed_layer",
+            "lambda images, kernel, stride, padding: keras_transposed_layer(images, kernel[::-1, ::-1], stride, padding)",
+            "differ from Keras's",
+        ),
+        (
+            "check_transposed_layer",
+            "lambda images, kernel, stride, padding: keras_transposed_layer(images, kernel, stride, padding)[0]",
+            "expected shape",
+        ),
+        (
+            "check_transposed_layer",
+            "lambda images, kernel, stride, padding: keras_transposed_layer(images, kernel, stride, padding) + 0.1",
+            "differ from Keras's",
+        ),
+        (
+            "check_transposed_layer",
+            "lambda images, kernel, stride, padding: keras_transposed_layer(images, kernel.transpose(0, 1, 3, 2), stride, padding)",
+            "your code raised",
         ),
     ],
 }

@@ -28,7 +28,8 @@ REPORT = ROOT / "benchmarks" / "report.json"
 BUDGET_SECONDS = {  # each chapter's budget, from book/chapters.yml
     name: facts["budget_seconds"] for name, facts in chapter_facts().items()
 }
-BOOK_BUDGET_SECONDS = 12 * 60  # every chapter, one after another (issue 8)
+# every chapter, one after another: 12 minutes for chapters 1 to 6 (issue 8), plus chapter 7's 120 s (issue 22)
+BOOK_BUDGET_SECONDS = 12 * 60 + 120
 
 
 def code_hash(notebook):
