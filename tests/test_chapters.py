@@ -15,7 +15,13 @@ import nbformat
 import pytest
 
 import sync_prose
-from conftest import CHAPTERS, ROOT, chapter_ids
+from conftest import (
+    CHAPTERS,
+    ROOT,
+    chapter_ids,
+    chapters_selected_for,
+    side_by_side,
+)
 from make_student_notebooks import student_version
 from notebooks import copy_alone, execute_standalone
 from wrong_answers import PROBES_PER_CHECK, WRONG_ANSWERS
@@ -52,9 +58,9 @@ def cells_tagged(notebook, tag):
     ]
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
-def test_chapter_passes_nbval_alone_in_an_empty_folder(chapter, tmp_path):
-    copy = copy_alone(chapter, tmp_path)
+def nbval_alone(chapter, folder):
+    """nbval on a copy of the chapter alone in `folder`: (return code, output, files left there)."""
+    copy = copy_alone(chapter, folder)
     environment = {
         key: value for key, value in os.environ.items() if key != "PYTHONPATH"
     }
@@ -69,19 +75,41 @@ def test_chapter_passes_nbval_alone_in_an_empty_folder(chapter, tmp_path):
             "-p",
             "no:cacheprovider",
             "--rootdir",
-            str(tmp_path),
+            str(folder),
             "-q",
             copy.name,
         ],
-        cwd=tmp_path,
+        cwd=folder,
         env=environment,
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 0, result.stdout[-6000:]
-    assert sorted(path.name for path in tmp_path.iterdir()) == [chapter.name], (
-        "the chapter wrote files"
+    return (
+        result.returncode,
+        result.stdout,
+        sorted(p.name for p in folder.iterdir()),
     )
+
+
+@pytest.fixture(scope="module")
+def nbval_runs(request, tmp_path_factory):
+    """Every selected chapter through nbval, two at a time (conftest.side_by_side)."""
+    selected = chapters_selected_for(
+        request, "test_chapter_passes_nbval_alone_in_an_empty_folder"
+    )
+    return side_by_side(
+        lambda chapter: nbval_alone(
+            chapter, tmp_path_factory.mktemp(chapter.stem)
+        ),
+        selected,
+    )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_chapter_passes_nbval_alone_in_an_empty_folder(chapter, nbval_runs):
+    returncode, output, files = nbval_runs[chapter]
+    assert returncode == 0, output[-6000:]
+    assert files == [chapter.name], "the chapter wrote files"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())

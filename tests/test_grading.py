@@ -15,7 +15,7 @@ import zipfile
 import nbformat
 import pytest
 
-from conftest import CHAPTERS, ROOT
+from conftest import CHAPTERS, ROOT, chapters_selected_for, side_by_side
 from wrong_answers import WRONG_ANSWERS
 
 import grade_submissions
@@ -74,15 +74,26 @@ def test_every_chapter_becomes_an_otter_assignment_without_its_answers(
     )
 
 
+@pytest.fixture(scope="module")
+def full_marks_reports(request, assignments, tmp_path_factory):
+    """Each selected chapter's solved notebook graded by `otter run`, two at a time (conftest.side_by_side)."""
+
+    def grade_solved(chapter):
+        autograder, _, solved = built(assignments, chapter)
+        path = tmp_path_factory.mktemp(chapter.stem) / chapter.name
+        nbformat.write(solved, path)
+        return grade_submissions.grade(autograder, path, timeout=900)
+
+    selected = chapters_selected_for(
+        request, "test_otter_gives_a_solved_chapter_full_marks"
+    )
+    return side_by_side(grade_solved, selected)
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
-def test_otter_gives_a_solved_chapter_full_marks(
-    assignments, chapter, tmp_path
-):
+def test_otter_gives_a_solved_chapter_full_marks(chapter, full_marks_reports):
     """The autograder's own solved notebook, graded by `otter run`: each exercise's check passes in otter too."""
-    autograder, _, solved = built(assignments, chapter)
-    path = tmp_path / chapter.name
-    nbformat.write(solved, path)
-    report = grade_submissions.grade(autograder, path, timeout=900)
+    report = full_marks_reports[chapter]
     assert report["status"] == "graded" and not report["notes"], report
     assert [score for score, _ in report["results"].values()] == [1, 1, 1], (
         report

@@ -18,6 +18,20 @@ SCATTER = (
 CORRECT_SCATTER = SCATTER.format(value="image[i, j]", kernel="kernel")
 SIZES = "lambda size, kernel, stride, padding: "
 
+# chapter 8: precision@k as one expression; the distances, the k and the mean replaceable
+PRECISION = "lambda c, cl, q, ql, k: {mean}(cl[np.argsort({distance}, axis=1)[:, :{k}]] == {labels})"
+EUCLIDEAN = "((q[:, None] - c[None]) ** 2).sum(-1)"
+
+
+def precision_probe(**change):
+    """The right precision@k expression with one part replaced by a wrong one."""
+    parts = {"mean": "np.mean", "distance": EUCLIDEAN, "k": "k"}
+    return PRECISION.format(**{"labels": "ql[:, None]", **parts, **change})
+
+
+MIX = "lambda code_a, code_b, weights: "
+PAIRS = "lambda normal, anomalous: "
+
 WRONG_ANSWERS = {
     "01_undercomplete": [
         (
@@ -939,6 +953,106 @@ WRONG_ANSWERS = {
             "check_transposed_layer",
             "lambda images, kernel, stride, padding: keras_transposed_layer(images, kernel.transpose(0, 1, 3, 2), stride, padding)",
             "your code raised",
+        ),
+    ],
+    "08_codes": [
+        ("check_interpolate", MIX + "None", "did you forget `return`?"),
+        (
+            "check_interpolate",
+            MIX + "np.outer(weights, code_a) + np.outer(1 - weights, code_b)",
+            "swapped",
+        ),
+        (
+            "check_interpolate",
+            MIX + "np.tile(0.5 * (code_a + code_b), (len(weights), 1))",
+            "your row differs",
+        ),
+        (
+            "check_interpolate",
+            MIX
+            + "(np.outer(1 - weights, code_a) + np.outer(weights, code_b)).T",
+            "of shape",
+        ),
+        (
+            "check_interpolate",
+            MIX + "(1 - weights[0]) * code_a + weights[0] * code_b",
+            "of shape",
+        ),
+        (
+            "check_interpolate",
+            MIX
+            + "np.outer(1 - weights, code_a) + np.outer(weights, code_b) + 0.01",
+            "your row differs",
+        ),
+        (
+            "check_interpolate",
+            MIX
+            + "(code_a.fill(0), np.outer(1 - weights, code_a) + np.outer(weights, code_b))[1]",
+            "changed its inputs",
+        ),
+        ("check_interpolate", MIX + "'rows'", "expected one row per weight"),
+        ("check_auroc", PAIRS + "None", "did you forget `return`?"),
+        (
+            "check_auroc",
+            PAIRS
+            + "float(np.mean(normal[:, None] > anomalous[None, :]) + 0.5 * np.mean(normal[:, None] == anomalous[None, :]))",
+            "reversed",
+        ),
+        (
+            "check_auroc",
+            PAIRS + "float(np.mean(anomalous[:, None] > normal[None, :]))",
+            "Ties count one half",
+        ),
+        (
+            "check_auroc",
+            PAIRS + "float(np.mean(anomalous[:, None] >= normal[None, :]))",
+            "Ties count one half",
+        ),
+        (
+            "check_auroc",
+            PAIRS + "anomalous.mean() > normal.mean()",
+            "expected one number",
+        ),
+        (
+            "check_auroc",
+            PAIRS + "anomalous[:, None] > normal[None, :]",
+            "expected one number",
+        ),
+        (
+            "check_auroc",
+            PAIRS
+            + "float(np.sum(anomalous[:, None] > normal[None, :]) + 0.5 * np.sum(anomalous[:, None] == normal[None, :]))",
+            "scikit-learn gives",
+        ),
+        (
+            "check_auroc",
+            PAIRS
+            + "float(np.mean([a > n for a, n in zip(anomalous, normal)]))",
+            "scikit-learn gives",
+        ),
+        (
+            "check_precision_at_k",
+            "lambda c, cl, q, ql, k: None",
+            "did you forget `return`?",
+        ),
+        *[
+            ("check_precision_at_k", precision_probe(**change), phrase)
+            for change, phrase in [
+                ({"k": "10"}, "by Euclidean distance"),
+                ({"k": "k + 1"}, "by Euclidean distance"),
+                ({"distance": "-" + EUCLIDEAN}, "by Euclidean distance"),
+                ({"distance": "-(q @ c.T)"}, "by Euclidean distance"),
+                ({"labels": "ql[0]"}, "by Euclidean distance"),
+                (
+                    {"mean": "(lambda h: np.mean(h, axis=1))"},
+                    "expected one number",
+                ),
+            ]
+        ],
+        (
+            "check_precision_at_k",
+            "lambda c, cl, q, ql, k: True",
+            "expected one number",
         ),
     ],
 }
