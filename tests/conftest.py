@@ -16,6 +16,15 @@ from notebooks import chapter_facts, chapters  # noqa: E402
 CHAPTERS = chapters()
 # chapter executions run side by side: one uses about 1 to 1.6 of the 2 cores
 EXECUTIONS_AT_ONCE = 2
+# NumPy's and scikit-learn's thread pools (OpenBLAS, OpenMP) in each of them: two executions that each spin
+# up a pool as wide as the machine fight over its cores. Measured on 2 cores: one 2,000 x 784 SVD took 0.5 s
+# alone and about 19 s beside another process's OpenBLAS (0.7 s when both use one thread); ch1's exercise
+# check then ran past its 20 s limit in CI.
+THREAD_POOL_VARIABLES = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+)
 
 
 def chapter_ids():
@@ -35,13 +44,24 @@ def side_by_side(run, chapters_to_run):
     """{chapter: run(chapter)}, at most EXECUTIONS_AT_ONCE at a time, the longest budgets first.
 
     Each run executes a chapter in processes of its own (nbval, otter), so two share the machine's cores
-    and finish sooner together than one after another; each test then reads its chapter's result."""
+    and finish sooner together than one after another; each test then reads its chapter's result. Those
+    processes get an equal share of the cores for their BLAS and OpenMP thread pools (THREAD_POOL_VARIABLES)."""
     budget = {
         name: facts["budget_seconds"] for name, facts in chapter_facts().items()
     }
     ordered = sorted(chapters_to_run, key=lambda path: -budget[path.stem])
-    with concurrent.futures.ThreadPoolExecutor(EXECUTIONS_AT_ONCE) as pool:
-        return dict(zip(ordered, pool.map(run, ordered)))
+    threads_each = str(max(1, (os.cpu_count() or 1) // EXECUTIONS_AT_ONCE))
+    saved = {name: os.environ.get(name) for name in THREAD_POOL_VARIABLES}
+    os.environ.update(dict.fromkeys(THREAD_POOL_VARIABLES, threads_each))
+    try:  # the runs' processes inherit the limits; nothing else runs meanwhile
+        with concurrent.futures.ThreadPoolExecutor(EXECUTIONS_AT_ONCE) as pool:
+            return dict(zip(ordered, pool.map(run, ordered)))
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

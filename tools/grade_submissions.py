@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 
 import nbformat
@@ -33,6 +34,9 @@ import nbformat
 TEST_ANSWER = re.compile(r"env\.get\(['\"](\w+)['\"]\)")
 TEST_TITLE = re.compile(r"\"\"\"(Exercise \d+):")
 VERDICT_LINE = re.compile(r"([✅❌⏳] Exercise \d+: .*)")
+# ast.parse from two threads at once can fail on Python 3.11.7 ("SystemError: AST constructor recursion
+# depth mismatch", CPython gh-106905); the tests grade two notebooks at a time from threads
+PARSING = threading.Lock()
 
 
 def exercises_of(autograder):
@@ -59,7 +63,8 @@ def defined_names(notebook):
         if cell.cell_type != "code":
             continue
         try:
-            tree = ast.parse(cell.source)
+            with PARSING:
+                tree = ast.parse(cell.source)
         except SyntaxError:
             continue
         for node in tree.body:
