@@ -23,7 +23,7 @@ from conftest import (
     side_by_side,
 )
 from make_student_notebooks import student_version
-from notebooks import copy_alone, execute_standalone
+from notebooks import copy_alone
 from wrong_answers import PROBES_PER_CHECK, WRONG_ANSWERS
 
 CHECK_TAG = (
@@ -306,9 +306,59 @@ def test_student_notebook_holds_no_line_of_any_solution(chapter):
                 )
 
 
+def probe_cells(chapter):
+    """One cell per wrong answer in WRONG_ANSWERS: its check given that answer."""
+    return [
+        nbformat.v4.new_code_cell(f'give_feedback("probe", {check}, {answer})')
+        for check, answer, _ in WRONG_ANSWERS[chapter.stem]
+    ]
+
+
+def student_run(chapter, folder):
+    """The chapter's student version with the probe cells added, executed standalone in a process of its own:
+    (the executed notebook or None, what went wrong)."""
+    student = student_version(nbformat.read(chapter, as_version=4))
+    student.cells.extend(probe_cells(chapter))
+    given, executed = folder / "student.ipynb", folder / "executed.ipynb"
+    nbformat.write(student, given)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, nbformat; sys.path.insert(0, sys.argv[1]); "
+            "from notebooks import execute_standalone; "
+            "notebook = nbformat.read(sys.argv[2], as_version=4); "
+            "execute_standalone(notebook); nbformat.write(notebook, sys.argv[3])",
+            str(ROOT / "tools"),
+            str(given),
+            str(executed),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        return None, result.stderr[-6000:]
+    return nbformat.read(executed, as_version=4), ""
+
+
+@pytest.fixture(scope="module")
+def student_runs(request, tmp_path_factory):
+    """Every selected chapter's student version, executed two at a time (conftest.side_by_side)."""
+    selected = chapters_selected_for(
+        request,
+        "test_student_version_runs_and_its_checks_give_feedback_without_crashing",
+    )
+    return side_by_side(
+        lambda chapter: student_run(
+            chapter, tmp_path_factory.mktemp(f"student-{chapter.stem}")
+        ),
+        selected,
+    )
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
 def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
-    chapter,
+    chapter, student_runs
 ):
     assert chapter.stem in WRONG_ANSWERS, (
         "list wrong answers for this chapter's checks in WRONG_ANSWERS"
@@ -347,18 +397,17 @@ def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
         if cell.cell_type == "code"
     )
 
-    probes = [
-        nbformat.v4.new_code_cell(f'give_feedback("probe", {check}, {answer})')
-        for check, answer, _ in WRONG_ANSWERS[chapter.stem]
+    executed, problem = student_runs[chapter]
+    assert executed is not None, problem
+    probes = executed.cells[len(student.cells) :]
+    assert [cell.source for cell in probes] == [
+        cell.source for cell in probe_cells(chapter)
     ]
-    student.cells.extend(probes)
-    execute_standalone(student)
-
-    for check in cells_tagged(student, CHECK_TAG):
+    for check in cells_tagged(executed, CHECK_TAG):
         assert printed(check).startswith("⏳") and "not solved yet" in printed(
             check
         ), printed(check)
-    assert [verdict for _, verdict in feedback(student)] == [
+    assert [verdict for _, verdict in feedback(executed)] == [
         "not attempted"
     ] * 3
     for probe, (_, answer, expected) in zip(
