@@ -1,10 +1,12 @@
 """Shared fixtures: the repository's tools on the import path, and the book built once per test session."""
 
+import collections
 import concurrent.futures
 import os
 import pathlib
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -31,13 +33,15 @@ def chapter_ids():
     return [path.stem for path in CHAPTERS]
 
 
-def chapters_selected_for(request, test_name):
-    """The chapters that `test_name` (parametrized by `chapter`) runs for in this session, after -k."""
-    return [
+def chapters_selected_for(request, *test_names):
+    """The chapters that any of `test_names` (parametrized by `chapter`) runs for in this session, after -k and
+    -m, in the book's order."""
+    selected = {
         item.callspec.params["chapter"]
         for item in request.session.items
-        if item.originalname == test_name
-    ]
+        if item.originalname in test_names
+    }
+    return [chapter for chapter in CHAPTERS if chapter in selected]
 
 
 def side_by_side(run, chapters_to_run):
@@ -86,3 +90,40 @@ def book_build(tmp_path_factory):
     )
     result.html = output / "_build" / "html"
     return result
+
+
+@pytest.fixture(scope="session")
+def otter_assignments(tmp_path_factory):
+    """Every chapter made into an otter assignment by tools/make_otter_assignments.py: the folder they are in."""
+    folder = tmp_path_factory.mktemp("otter")
+    result = subprocess.run(
+        [sys.executable, "tools/make_otter_assignments.py", str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return folder
+
+
+# Seconds per test file (setup, call and teardown, module fixtures included), printed after every run: what
+# each part of the suite costs, in CI's log too.
+SECONDS_PER_FILE = collections.defaultdict(float)
+STARTED = time.monotonic()
+
+
+def pytest_runtest_logreport(report):
+    SECONDS_PER_FILE[report.location[0]] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not SECONDS_PER_FILE:
+        return
+    terminalreporter.section("seconds per test file")
+    for path, seconds in sorted(
+        SECONDS_PER_FILE.items(), key=lambda item: -item[1]
+    ):
+        terminalreporter.write_line(f"{seconds:8.1f} s  {path}")
+    terminalreporter.write_line(
+        f"{time.monotonic() - STARTED:8.1f} s  in all, collection included"
+    )

@@ -42,10 +42,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-pytestmark = pytest.mark.browser
+# about 3 minutes on 2 cores: outside the quick tier (`-m "not slow"`); `-m browser` runs these alone
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 if not CHROMIUM and os.environ.get("CI") != "true":
     pytestmark = [
         pytest.mark.browser,
+        pytest.mark.slow,
         pytest.mark.skip(
             reason="Chromium is not installed: `sudo apt-get install chromium` (Debian/Ubuntu) runs these tests"
         ),

@@ -1,15 +1,22 @@
 """Each chapter, as readers, students and instructors meet it.
 
-One execution of each chapter does most of the work: nbval runs the notebook copied alone into an empty folder
-(what Colab does), so the same run proves it is standalone, that every claim's check cell passes and that every
-solution passes its check (nbval compares those cells' stored output, "✅ ...").
+One execution of each chapter serves every test that needs a trained kernel: nbval runs the notebook copied alone
+into an empty folder (what Colab does), with a few cells appended (tests/kernel_checks.py). The same run proves it
+is standalone, that every claim's check cell passes and that every solution passes its check (nbval compares those
+cells' stored output, "✅ ..."); then, in the same kernel, the student notebook's own checks are given every wrong
+answer and every untouched exercise, and otter's tests grade the solved chapter and every wrong answer. The student
+notebook is proved equal to the chapter less its solutions and claim checks, cell by cell, without retraining.
 """
 
+import ast
+import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
+import zipfile
+from xml.etree import ElementTree
 
 import nbformat
 import pytest
@@ -22,10 +29,17 @@ from conftest import (
     chapters_selected_for,
     side_by_side,
 )
+from make_otter_assignments import (
+    CHECKS_TITLE,
+    FEEDBACK_CALL,
+    exercises as exercises_of,
+)
 from make_student_notebooks import student_version
-from notebooks import copy_alone
 from wrong_answers import PROBES_PER_CHECK, WRONG_ANSWERS
 
+KERNEL_CHECKS = ROOT / "tests" / "kernel_checks.py"
+# the check an otter test runs (tools/make_otter_assignments.py writes the test)
+OTTER_CHECK = re.compile(r"namespace\[['\"](check_\w+)['\"]\]")
 CHECK_TAG = (
     "nbval-check-output"  # the cells that call give_feedback, one per exercise
 )
@@ -58,9 +72,85 @@ def cells_tagged(notebook, tag):
     ]
 
 
-def nbval_alone(chapter, folder):
-    """nbval on a copy of the chapter alone in `folder`: (return code, output, files left there)."""
-    copy = copy_alone(chapter, folder)
+def code_cell_count(notebook):
+    return sum(cell.cell_type == "code" for cell in notebook.cells)
+
+
+def appended_cells(chapter, otter_tests):
+    """{what they check: cell} appended to the chapter, to run in its kernel after it (tests/kernel_checks.py)."""
+    student = student_version(nbformat.read(chapter, as_version=4))
+    helpers = next(
+        cell.source
+        for cell in student.cells
+        if "shared-helpers" in cell.metadata.get("tags", [])
+    )
+    checks = next(
+        cell.source
+        for cell in student.cells
+        if cell.source.startswith(CHECKS_TITLE)
+    )
+    untouched = [
+        (
+            FEEDBACK_CALL.search(check.source)["exercise"],
+            stub.source,
+            check.source,
+        )
+        for stub, check in zip(
+            cells_tagged(student, "exercise"), cells_tagged(student, CHECK_TAG)
+        )
+    ]
+    wrong = WRONG_ANSWERS.get(chapter.stem, [])
+    sources = {
+        "kernel checks": KERNEL_CHECKS.read_text(),
+        "wrong answers": f"problems = probe_checks(globals(), {helpers!r}, {checks!r}, {wrong!r})\n"
+        "assert not problems, '\\n'.join(problems)\n"
+        f"print('{len(wrong)} wrong answers: each got ❌ and its message')",
+        "untouched exercises": f"problems = unsolved_verdicts(globals(), {helpers!r}, {checks!r}, {untouched!r})\n"
+        "assert not problems, '\\n'.join(problems)\n"
+        f"print('{len(untouched)} untouched exercises: each got ⏳')",
+    }
+    if otter_tests is not None:
+        sources["otter tests"] = (
+            f"problems = otter_verdicts(globals(), {otter_tests!r})\n"
+            "assert not problems, '\\n'.join(problems)\n"
+            f"print('{len(otter_tests)} otter tests: full marks when solved, none for each wrong answer')"
+        )
+    return {
+        purpose: nbformat.v4.new_code_cell(
+            f"# appended by tests/test_chapters.py: {purpose}\n{source}"
+        )
+        for purpose, source in sources.items()
+    }
+
+
+def cell_results(junit_xml):
+    """{nbval cell number: None if it passed, else what went wrong} from nbval's JUnit report."""
+    results = {}
+    for case in ElementTree.parse(junit_xml).getroot().iter("testcase"):
+        number = int(case.get("name").removeprefix("Cell "))
+        problem = next(
+            (
+                (child.get("message") or "") + "\n" + (child.text or "")
+                for child in case
+                if child.tag in ("failure", "error", "skipped")
+            ),
+            None,
+        )
+        results[number] = problem
+    return results
+
+
+def run_chapter(chapter, folder, otter_tests):
+    """The chapter, with the appended cells after it, through nbval once, copied alone into the empty `folder`
+    (what Colab does): {"returncode", "output", "files", "chapter": {cell: problem}, "appended": {what: problem}}."""
+    notebook = nbformat.read(chapter, as_version=4)
+    first_appended = code_cell_count(notebook)
+    appended = appended_cells(chapter, otter_tests)
+    notebook.cells += list(appended.values())
+    copy = folder / "notebook" / chapter.name
+    copy.parent.mkdir()
+    nbformat.write(notebook, copy)
+    junit_xml = folder / "nbval.xml"
     environment = {
         key: value for key, value in os.environ.items() if key != "PYTHONPATH"
     }
@@ -75,41 +165,150 @@ def nbval_alone(chapter, folder):
             "-p",
             "no:cacheprovider",
             "--rootdir",
-            str(folder),
+            str(copy.parent),
+            f"--junitxml={junit_xml}",
             "-q",
             copy.name,
         ],
-        cwd=folder,
+        cwd=copy.parent,
         env=environment,
         capture_output=True,
         text=True,
     )
-    return (
-        result.returncode,
-        result.stdout,
-        sorted(p.name for p in folder.iterdir()),
-    )
+    results = cell_results(junit_xml) if junit_xml.is_file() else {}
+    not_run = "not run (nbval stopped: " + result.stdout[-3000:] + ")"
+    return {
+        "returncode": result.returncode,
+        "output": result.stdout,
+        "files": sorted(p.name for p in copy.parent.iterdir()),
+        "chapter": {
+            number: results.get(number, not_run)
+            for number in range(first_appended)
+        },
+        "appended": {
+            purpose: results.get(first_appended + offset, not_run)
+            for offset, purpose in enumerate(appended)
+        },
+    }
+
+
+EXECUTED_TESTS = [
+    "test_chapter_passes_nbval_alone_in_an_empty_folder",
+    "test_student_checks_answer_every_wrong_answer_with_its_message",
+    "test_student_checks_say_an_untouched_exercise_is_not_solved_yet",
+    "test_otter_tests_give_full_marks_when_solved_and_none_for_wrong_answers",
+]
 
 
 @pytest.fixture(scope="module")
-def nbval_runs(request, tmp_path_factory):
-    """Every selected chapter through nbval, two at a time (conftest.side_by_side)."""
-    selected = chapters_selected_for(
-        request, "test_chapter_passes_nbval_alone_in_an_empty_folder"
-    )
+def otter_tests(request):
+    """{chapter name: [(test, source, answer name, exercise cell, [(wrong answer, phrase)])]} from the otter
+    assignments, or None where otter-grader is not installed (Colab's versions: students' notebooks need none)."""
+    if importlib.util.find_spec("otter") is None:
+        return None
+    import grade_submissions
+
+    assignments = request.getfixturevalue("otter_assignments")
+    found = {}
+    for chapter in CHAPTERS:
+        (autograder,) = (
+            assignments / chapter.stem / "dist" / "autograder"
+        ).glob("*.zip")
+        stubs = {
+            title: exercise.source
+            for _, exercise, _, _, (title, _, _) in exercises_of(
+                nbformat.read(chapter, as_version=4)
+            )
+        }
+        with zipfile.ZipFile(autograder) as archive:
+            found[chapter.stem] = [
+                (
+                    name,
+                    source,
+                    answer,
+                    stubs[title],
+                    [
+                        (wrong, phrase)
+                        for check, wrong, phrase in WRONG_ANSWERS.get(
+                            chapter.stem, []
+                        )
+                        if check == OTTER_CHECK.search(source)[1]
+                    ],
+                )
+                for name, title, answer in grade_submissions.exercises_of(
+                    autograder
+                )
+                for source in [archive.read(f"tests/{name}.py").decode()]
+            ]
+    return found
+
+
+@pytest.fixture(scope="module")
+def chapter_runs(request, tmp_path_factory, otter_tests):
+    """Every selected chapter executed once, two at a time (conftest.side_by_side), with the appended checks."""
+    selected = chapters_selected_for(request, *EXECUTED_TESTS)
     return side_by_side(
-        lambda chapter: nbval_alone(
-            chapter, tmp_path_factory.mktemp(chapter.stem)
+        lambda chapter: run_chapter(
+            chapter,
+            tmp_path_factory.mktemp(chapter.stem),
+            None if otter_tests is None else otter_tests[chapter.stem],
         ),
         selected,
     )
 
 
+def problems_in(results):
+    return "\n\n".join(
+        f"{where}: {problem[-3000:]}"
+        for where, problem in results.items()
+        if problem is not None
+    )
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
-def test_chapter_passes_nbval_alone_in_an_empty_folder(chapter, nbval_runs):
-    returncode, output, files = nbval_runs[chapter]
-    assert returncode == 0, output[-6000:]
-    assert files == [chapter.name], "the chapter wrote files"
+def test_chapter_passes_nbval_alone_in_an_empty_folder(chapter, chapter_runs):
+    """Every cell runs, standalone, and each stored "✅" and claim check holds (nbval compares those outputs)."""
+    run = chapter_runs[chapter]
+    assert not problems_in(run["chapter"]), problems_in(run["chapter"])
+    assert run["files"] == [chapter.name], "the chapter wrote files"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_student_checks_answer_every_wrong_answer_with_its_message(
+    chapter, chapter_runs
+):
+    """The student notebook's own check cells, given every wrong answer of tests/wrong_answers.py in the trained
+    kernel, print one line: ❌ and the phrase expected."""
+    assert chapter.stem in WRONG_ANSWERS, (
+        "list wrong answers for this chapter's checks in WRONG_ANSWERS"
+    )
+    problem = chapter_runs[chapter]["appended"]["wrong answers"]
+    assert problem is None, problem
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_student_checks_say_an_untouched_exercise_is_not_solved_yet(
+    chapter, chapter_runs
+):
+    problem = chapter_runs[chapter]["appended"]["untouched exercises"]
+    assert problem is None, problem
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_otter_tests_give_full_marks_when_solved_and_none_for_wrong_answers(
+    chapter, chapter_runs, otter_tests
+):
+    """Each exercise's otter test, run by otter's own test runner in the solved chapter's kernel: 1 point for the
+    solution, 0 with the check's message for the untouched exercise and for every wrong answer."""
+    if otter_tests is None:
+        pytest.skip("otter-grader is not installed (Colab's versions)")
+    assert len(otter_tests[chapter.stem]) == 3
+    problem = chapter_runs[chapter]["appended"]["otter tests"]
+    assert problem is None, problem
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
@@ -254,10 +453,16 @@ def test_ci_runs_every_chapter_on_colabs_versions():
     assert "bash .ci/colab-versions" in (ROOT / ".ci" / "run").read_text()
     job = (ROOT / ".ci" / "colab-versions").read_text()
     assert "-r .ci/colab-requirements.txt" in job
-    assert 'tests/test_chapters.py -k "nbval_alone"' in job
+    assert "tests/test_chapters.py -m slow" in job
     assert "pytest tests/test_backend.py" in job
-    # the job's -k selects this file's standalone nbval test by name
-    assert "test_chapter_passes_nbval_alone_in_an_empty_folder" in globals()
+    # the job's -m selects this file's executed tests, the ones that hang off each chapter's one execution
+    executed = [
+        name
+        for name, test in globals().items()
+        if name.startswith("test_")
+        and any(mark.name == "slow" for mark in getattr(test, "pytestmark", []))
+    ]
+    assert sorted(executed) == sorted(EXECUTED_TESTS)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
@@ -306,79 +511,29 @@ def test_student_notebook_holds_no_line_of_any_solution(chapter):
                 )
 
 
-def probe_cells(chapter):
-    """One cell per wrong answer in WRONG_ANSWERS: its check given that answer."""
-    return [
-        nbformat.v4.new_code_cell(f'give_feedback("probe", {check}, {answer})')
-        for check, answer, _ in WRONG_ANSWERS[chapter.stem]
-    ]
-
-
-def student_run(chapter, folder):
-    """The chapter's student version with the probe cells added, executed standalone in a process of its own:
-    (the executed notebook or None, what went wrong)."""
-    student = student_version(nbformat.read(chapter, as_version=4))
-    student.cells.extend(probe_cells(chapter))
-    given, executed = folder / "student.ipynb", folder / "executed.ipynb"
-    nbformat.write(student, given)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, nbformat; sys.path.insert(0, sys.argv[1]); "
-            "from notebooks import execute_standalone; "
-            "notebook = nbformat.read(sys.argv[2], as_version=4); "
-            "execute_standalone(notebook); nbformat.write(notebook, sys.argv[3])",
-            str(ROOT / "tools"),
-            str(given),
-            str(executed),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode:
-        return None, result.stderr[-6000:]
-    return nbformat.read(executed, as_version=4), ""
-
-
-@pytest.fixture(scope="module")
-def student_runs(request, tmp_path_factory):
-    """Every selected chapter's student version, executed two at a time (conftest.side_by_side)."""
-    selected = chapters_selected_for(
-        request,
-        "test_student_version_runs_and_its_checks_give_feedback_without_crashing",
-    )
-    return side_by_side(
-        lambda chapter: student_run(
-            chapter, tmp_path_factory.mktemp(f"student-{chapter.stem}")
-        ),
-        selected,
-    )
-
-
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
-def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
-    chapter, student_runs
+def test_student_notebook_is_the_chapter_without_solutions_and_claim_checks(
+    chapter,
 ):
-    assert chapter.stem in WRONG_ANSWERS, (
-        "list wrong answers for this chapter's checks in WRONG_ANSWERS"
-    )
+    """Cell by cell, by source: what a student receives is the chapter less its `solution` and `remove-cell`
+    cells, outputs cleared. Its check cells are the ones the executed tests above probe."""
     full = nbformat.read(chapter, as_version=4)
-    checks_cell = next(
-        cell.source
-        for cell in full.cells
-        if cell.source.startswith("# @title Checks for the exercises")
-    )
-    probed = [check for check, _, _ in WRONG_ANSWERS[chapter.stem]]
-    for check in re.findall(r"^def (check_\w+)\(", checks_cell, re.M):
-        assert probed.count(check) >= PROBES_PER_CHECK, (
-            f"probe {check} with {PROBES_PER_CHECK} wrong answers"
-        )
     student = student_version(full)
-    assert not cells_tagged(student, "solution") and not student.metadata.get(
-        "widgets"
+    kept = [
+        cell
+        for cell in full.cells
+        if not {"solution", "remove-cell"} & set(cell.metadata.get("tags", []))
+    ]
+    assert [(c.cell_type, c.source) for c in student.cells] == [
+        (c.cell_type, c.source) for c in kept
+    ]
+    assert len(kept) < len(full.cells) - 3, "solutions and claim checks removed"
+    assert not student.metadata.get("widgets")
+    assert all(
+        not cell.get("outputs")
+        for cell in student.cells
+        if cell.cell_type == "code"
     )
-    assert not cells_tagged(student, "remove-cell"), "claim checks are left"
     assert all(
         cell.metadata.get("cellView") == "form"
         for cell in cells_tagged(student, "shared-helpers")
@@ -388,35 +543,71 @@ def test_student_version_runs_and_its_checks_give_feedback_without_crashing(
         for cell in student.cells
         if "shared-helpers" not in cell.metadata.get("tags", [])
     )
-    student_code = "\n".join(cell.source for cell in student.cells)
-    for solution in cells_tagged(full, "solution"):
-        assert solution.source not in student_code, "a solution is left"
-    assert all(
-        not cell.get("outputs")
-        for cell in student.cells
-        if cell.cell_type == "code"
+    checks_cell = next(
+        cell.source
+        for cell in full.cells
+        if cell.source.startswith(CHECKS_TITLE)
     )
+    probed = [check for check, _, _ in WRONG_ANSWERS.get(chapter.stem, [])]
+    for check in re.findall(r"^def (check_\w+)\(", checks_cell, re.M):
+        assert probed.count(check) >= PROBES_PER_CHECK, (
+            f"probe {check} with {PROBES_PER_CHECK} wrong answers"
+        )
 
-    executed, problem = student_runs[chapter]
-    assert executed is not None, problem
-    probes = executed.cells[len(student.cells) :]
-    assert [cell.source for cell in probes] == [
-        cell.source for cell in probe_cells(chapter)
-    ]
-    for check in cells_tagged(executed, CHECK_TAG):
-        assert printed(check).startswith("⏳") and "not solved yet" in printed(
-            check
-        ), printed(check)
-    assert [verdict for _, verdict in feedback(executed)] == [
-        "not attempted"
-    ] * 3
-    for probe, (_, answer, expected) in zip(
-        probes, WRONG_ANSWERS[chapter.stem]
-    ):
-        said = printed(probe)
-        assert (
-            said.startswith("❌")
-            and expected in said
-            and "Traceback" not in said
-            and said.count("\n") == 1
-        ), f"{answer}: {said}"
+
+def names_defined(source):
+    """The names a cell binds at its top level: functions, classes, assignments, imports."""
+    names = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {
+                (alias.asname or alias.name).split(".")[0]
+                for alias in node.names
+            }
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = (
+                node.targets if isinstance(node, ast.Assign) else [node.target]
+            )
+            names |= {
+                name.id
+                for target in targets
+                for name in ast.walk(target)
+                if isinstance(name, ast.Name)
+            }
+    return names
+
+
+def names_used(source):
+    return {
+        node.id
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=chapter_ids())
+def test_student_notebook_needs_no_solution_to_run(chapter):
+    """Without executing it: no cell a student receives after a solution uses what that solution defined (other
+    than the exercise's own check, which says "not solved yet"), so "Run all" works before anything is solved.
+    The student's exercise cell binds the same names to its `...`, so a later cell would get no answer to use."""
+    full = nbformat.read(chapter, as_version=4)
+    defined_by_solutions, defined_by_student = set(), set()
+    for cell in full.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = set(cell.metadata.get("tags", []))
+        if "solution" in tags:
+            defined_by_solutions |= names_defined(cell.source)
+        elif "remove-cell" in tags or CHECK_TAG in tags:
+            continue
+        else:
+            missing = (
+                names_used(cell.source) & defined_by_solutions
+            ) - defined_by_student
+            assert not missing, (
+                f"a student's cell uses {sorted(missing)}, which only a solution defines: {cell.source[:200]}"
+            )
+            if "exercise" not in tags:
+                defined_by_student |= names_defined(cell.source)

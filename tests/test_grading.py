@@ -1,38 +1,28 @@
-"""Grading with otter-grader, end to end, with the real tool: tools/make_otter_assignments.py turns the chapters
-into otter assignments, and tools/grade_submissions.py grades a class with `otter run`, one submission at a time.
+"""Grading with otter-grader: tools/make_otter_assignments.py turns the chapters into otter assignments, and
+tools/grade_submissions.py grades a class with `otter run`.
 
-Every chapter's solved notebook scores full marks; an untouched one scores zero and a partly wrong one partial
-marks with the check's own message; printed text and redefined checks change nothing; a broken submission is
-reported and never stops the others (these use chapter 3, the quickest to execute)."""
+End to end, once, on chapter 3 (the quickest to execute): its solved notebook scores full marks, an untouched one
+zero and a partly wrong one partial marks with the check's own message; printed text and redefined checks change
+nothing; a broken or never-ending submission is reported and never stops the others. Every chapter's otter tests
+are proved here to be that chapter's own checks, and tests/test_chapters.py runs them with otter's test runner in
+each chapter's executed kernel (full marks when solved, none for each wrong answer), so no other chapter is
+executed again for grading."""
 
+import ast
 import csv
 import json
 import pathlib
-import subprocess
-import sys
+import re
 import zipfile
 
 import nbformat
 import pytest
 
-from conftest import CHAPTERS, ROOT, chapters_selected_for, side_by_side
+from conftest import CHAPTERS
 from wrong_answers import WRONG_ANSWERS
 
 import grade_submissions
 import make_otter_assignments
-
-
-@pytest.fixture(scope="module")
-def assignments(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("otter")
-    result = subprocess.run(
-        [sys.executable, "tools/make_otter_assignments.py", str(folder)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return folder
 
 
 def built(assignments, chapter):
@@ -45,9 +35,9 @@ def built(assignments, chapter):
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
 def test_every_chapter_becomes_an_otter_assignment_without_its_answers(
-    assignments, chapter
+    otter_assignments, chapter
 ):
-    autograder, student, _ = built(assignments, chapter)
+    autograder, student, _ = built(otter_assignments, chapter)
     full = nbformat.read(chapter, as_version=4)
     exercises = grade_submissions.exercises_of(autograder)
     assert [title for _, title, _ in exercises] == [
@@ -74,30 +64,41 @@ def test_every_chapter_becomes_an_otter_assignment_without_its_answers(
     )
 
 
-@pytest.fixture(scope="module")
-def full_marks_reports(request, assignments, tmp_path_factory):
-    """Each selected chapter's solved notebook graded by `otter run`, two at a time (conftest.side_by_side)."""
-
-    def grade_solved(chapter):
-        autograder, _, solved = built(assignments, chapter)
-        path = tmp_path_factory.mktemp(chapter.stem) / chapter.name
-        nbformat.write(solved, path)
-        return grade_submissions.grade(autograder, path, timeout=900)
-
-    selected = chapters_selected_for(
-        request, "test_otter_gives_a_solved_chapter_full_marks"
-    )
-    return side_by_side(grade_solved, selected)
-
-
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
-def test_otter_gives_a_solved_chapter_full_marks(chapter, full_marks_reports):
-    """The autograder's own solved notebook, graded by `otter run`: each exercise's check passes in otter too."""
-    report = full_marks_reports[chapter]
-    assert report["status"] == "graded" and not report["notes"], report
-    assert [score for score, _ in report["results"].values()] == [1, 1, 1], (
-        report
+def test_each_otter_test_runs_the_chapters_own_check_on_the_exercises_answer(
+    otter_assignments, chapter
+):
+    """The hidden test of exercise N runs the chapter's helper and check cells, exactly as the chapter holds them,
+    and grades the name the chapter's check cell of exercise N grades, with the check it uses."""
+    autograder, _, _ = built(otter_assignments, chapter)
+    full = nbformat.read(chapter, as_version=4)
+    helpers = next(
+        c.source
+        for c in full.cells
+        if "shared-helpers" in c.metadata.get("tags", [])
     )
+    checks = next(
+        c.source
+        for c in full.cells
+        if c.source.startswith(make_otter_assignments.CHECKS_TITLE)
+    )
+    # (title, check, answer) of each give_feedback cell
+    calls = [names for *_, names in make_otter_assignments.exercises(full)]
+    with zipfile.ZipFile(autograder) as archive:
+        for (name, title, answer), (
+            chapter_title,
+            check,
+            chapter_answer,
+        ) in zip(
+            grade_submissions.exercises_of(autograder), calls, strict=True
+        ):
+            test = archive.read(f"tests/{name}.py").decode()
+            (embedded,) = re.findall(
+                r"exec\(compile\(('(?:[^'\\]|\\.)*'), ", test
+            )
+            assert ast.literal_eval(embedded) == helpers + "\n\n" + checks
+            assert (title, answer) == (chapter_title, chapter_answer)
+            assert f"namespace['{check}'], env.get('{answer}')" in test
 
 
 def submission(student, answers, extra=()):
@@ -112,11 +113,12 @@ def submission(student, answers, extra=()):
     return notebook
 
 
-def test_otter_grades_a_chapter_untouched_partly_wrong_and_broken(
-    assignments, tmp_path
+@pytest.mark.slow
+def test_otter_grades_a_chapter_solved_untouched_partly_wrong_and_broken(
+    otter_assignments, tmp_path
 ):
     chapter = next(c for c in CHAPTERS if c.stem == "03_sparse")
-    autograder, student, _ = built(assignments, chapter)
+    autograder, student, solved = built(otter_assignments, chapter)
     full = nbformat.read(chapter, as_version=4)
     solution = [
         c.source for c in full.cells if "solution" in c.metadata.get("tags", [])
@@ -130,6 +132,7 @@ def test_otter_grades_a_chapter_untouched_partly_wrong_and_broken(
         m for check, a, m in WRONG_ANSWERS["03_sparse"] if a == wrong
     )
     notebooks = {
+        "solved": solved,
         "untouched": student,
         # exercise 1 right, 2 wrong, 3 untouched; the student prints a pass and redefines the checks
         "partly": submission(
@@ -156,9 +159,10 @@ def test_otter_grades_a_chapter_untouched_partly_wrong_and_broken(
     paths[-1].write_text('{"cells": [')
     csv_path = tmp_path / "grades.csv"
 
-    rows = grade_submissions.main(autograder, paths, 900, csv_path)
+    rows = grade_submissions.main(autograder, paths, 900, csv_path, jobs=2)
 
     by_name = {pathlib.Path(row[0]).stem: row for row in rows}
+    assert by_name["solved"][1:6] == [1, 1, 1, 3, "graded"], by_name["solved"]
     assert by_name["untouched"][1:5] == [0, 0, 0, 0], by_name["untouched"]
     assert by_name["partly"][1:5] == [1, 0, 0, 1], by_name["partly"]
     report = (tmp_path / "partly.feedback.md").read_text()
@@ -185,11 +189,12 @@ def test_otter_grades_a_chapter_untouched_partly_wrong_and_broken(
     assert len(table) == 1 + len(paths)
 
 
+@pytest.mark.slow
 def test_a_submission_that_never_finishes_is_stopped_and_reported(
-    assignments, tmp_path
+    otter_assignments, tmp_path
 ):
     chapter = next(c for c in CHAPTERS if c.stem == "03_sparse")
-    autograder, student, _ = built(assignments, chapter)
+    autograder, student, _ = built(otter_assignments, chapter)
     looping = submission(student, {})
     looping.cells.insert(0, nbformat.v4.new_code_cell("while True:\n    pass"))
     path = tmp_path / "loops.ipynb"

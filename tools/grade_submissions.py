@@ -2,6 +2,7 @@
 and a CSV for the gradebook.
 
 Usage:  python tools/grade_submissions.py AUTOGRADER.zip SUBMISSION.ipynb [...] [--timeout SECONDS] [--csv FILE]
+                                          [--jobs N]
 
 AUTOGRADER.zip comes from tools/make_otter_assignments.py. Each submission is copied alone into a fresh temporary
 folder and graded there by `otter run` in its own process (its own Jupyter kernel), which executes the notebook and
@@ -9,7 +10,8 @@ then runs each exercise's check on the student's function: verdicts never come f
 script adds what `otter run` lacks for a class: one broken submission (invalid JSON, a kernel that dies, a run over
 the time limit) is reported and the others are still graded; a notebook of another chapter, or one whose exercise
 or check cell was deleted, is named as such; each student gets SUBMISSION.feedback.md beside the notebook, and the
-class gets a CSV (default grades.csv).
+class gets a CSV (default grades.csv). `--jobs 2` grades two submissions at a time (each `otter run` gets an equal
+share of the cores for its BLAS thread pool), which pays on a machine with 2 cores or more.
 
 With Docker, `otter grade -a AUTOGRADER.zip submissions/` grades in containers instead (see the instructors' page).
 Submissions are students' code: without a container, run this in an account that holds nothing you mind losing.
@@ -17,6 +19,7 @@ Submissions are students' code: without a container, run this in an account that
 
 import argparse
 import ast
+import concurrent.futures
 import csv
 import json
 import os
@@ -37,6 +40,7 @@ VERDICT_LINE = re.compile(r"([✅❌⏳] Exercise \d+: .*)")
 # ast.parse from two threads at once can fail on Python 3.11.7 ("SystemError: AST constructor recursion
 # depth mismatch", CPython gh-106905); the tests grade two notebooks at a time from threads
 PARSING = threading.Lock()
+PRINTING = threading.Lock()
 
 
 def exercises_of(autograder):
@@ -80,8 +84,17 @@ def one_line(text, limit=200):
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def grade(autograder, submission, timeout):
-    """{"status": ..., "notes": [...], "results": {title: (score, message)}} for one submission."""
+# the thread pools of NumPy's and scikit-learn's libraries: two gradings at once each get a share of the cores
+THREAD_POOL_VARIABLES = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+)
+
+
+def grade(autograder, submission, timeout, threads=None):
+    """{"status": ..., "notes": [...], "results": {title: (score, message)}} for one submission; `threads`: the
+    BLAS/OpenMP threads its kernel may use (None: as this process's environment says)."""
     exercises = exercises_of(autograder)
     report = {"status": "graded", "notes": [], "results": {}}
     try:
@@ -131,6 +144,12 @@ def grade(autograder, submission, timeout):
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            env={
+                **os.environ,
+                **dict.fromkeys(
+                    THREAD_POOL_VARIABLES if threads else (), str(threads)
+                ),
+            },
             start_new_session=True,  # its kernel too, so a timeout stops both
         )
         try:
@@ -180,23 +199,33 @@ def markdown(submission, exercises, report):
     return "\n".join(lines) + "\n"
 
 
-def main(autograder, submissions, timeout, csv_path):
+def main(autograder, submissions, timeout, csv_path, jobs=1):
     exercises = exercises_of(autograder)
-    rows = []
-    for submission in submissions:
-        print(f"grading {submission} ...", flush=True)
-        report = grade(autograder, submission, timeout)
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+    done = 0
+
+    def graded(submission):
+        nonlocal done
+        report = grade(autograder, submission, timeout, threads)
         text = markdown(submission, exercises, report)
         submission.with_suffix(".feedback.md").write_text(text)
-        print(text, flush=True)
         scores = [
             report["results"].get(title, (0, ""))[0]
             for _, title, _ in exercises
         ]
-        rows.append(
-            [str(submission), *scores, sum(scores), report["status"]]
-            + ["; ".join(report["notes"])]
-        )
+        with PRINTING:  # one report at a time on the terminal
+            done += 1
+            print(f"[{done}/{len(submissions)}] {text}", flush=True)
+        return [str(submission), *scores, sum(scores), report["status"]] + [
+            "; ".join(report["notes"])
+        ]
+
+    print(
+        f"grading {len(submissions)} submissions, {jobs} at a time ...",
+        flush=True,
+    )
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        rows = list(pool.map(graded, submissions))  # in the order given
     with open(csv_path, "w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(
@@ -219,6 +248,12 @@ if __name__ == "__main__":
         help="seconds per submission (default 900)",
     )
     parser.add_argument("--csv", type=pathlib.Path, default="grades.csv")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="submissions graded at a time (default 1)",
+    )
     arguments = parser.parse_args()
     missing = [
         str(path)
@@ -232,4 +267,5 @@ if __name__ == "__main__":
         arguments.submissions,
         arguments.timeout,
         arguments.csv,
+        max(1, arguments.jobs),
     )
