@@ -1,14 +1,15 @@
 """Benchmark: which package makes the chapters run slower on our pins than on Colab's versions?
 
-Usage:  python benchmarks/version_gap.py [--rounds N] [book/01_undercomplete.ipynb ...]
-        (default: chapters 1 and 3, 2 rounds; about 10 minutes on 2 CPU cores)
+Usage:  python benchmarks/version_gap.py [--rounds N] [--colab-venv .venv-colab] [book/01_undercomplete.ipynb ...]
+        (default: chapters 1 and 3, 1 round; about 8 minutes on 2 CPU cores; --colab-venv adds Colab's whole
+        environment as .ci/colab-versions builds it, Python 3.13 included)
 
 CI executes the chapters on our pins (requirements.lock) and on Colab's (.ci/colab-requirements.txt); one run of
 1076ebb took 877 s on the first and 572 s on the second. This benchmark swaps one package at a time back to
 Colab's version over our pinned environment (installed with --no-deps into _build/version-gap/<name> and put first
 on the kernel's PYTHONPATH) and executes the same chapters standalone, the variants interleaved round by round so
 that a busy machine slows them alike. Each chapter's first cell prints the Keras version and backend it ran on,
-which the report quotes as proof of what was loaded. Writes benchmarks/version_gap.md and .json (committed).
+which the report quotes, with the versions each variant's interpreter imports, as proof of what was loaded. Writes benchmarks/version_gap.md and .json (committed).
 Not part of the tests: timings belong in a benchmark, and only timings of one run are compared.
 """
 
@@ -55,13 +56,34 @@ def overlay(name, requirements):
     return folder if requirements else None
 
 
-def run_chapter(path, folder):
+VERSIONS = (
+    "import sys, importlib.metadata as m; print(sys.version.split()[0], *(f'{p} {m.version(p)}' for p in "
+    "['jax', 'keras', 'tensorflow', 'numpy']), sep=', ')"
+)
+
+
+def environment_of(folder):
     environment = {**os.environ}
     if folder:
         environment["PYTHONPATH"] = str(folder)
+    return environment
+
+
+def versions(python, folder):
+    """Python's and the main packages' versions that `python` imports with the overlay `folder`."""
+    return subprocess.run(
+        [python, "-c", VERSIONS],
+        env=environment_of(folder),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def run_chapter(path, python, folder):
     result = subprocess.run(
-        [sys.executable, "-c", RUN_ONE, str(ROOT / "tools"), str(path)],
-        env=environment,
+        [python, "-c", RUN_ONE, str(ROOT / "tools"), str(path)],
+        env=environment_of(folder),
         capture_output=True,
         text=True,
     )
@@ -70,13 +92,22 @@ def run_chapter(path, folder):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def main(paths, rounds):
-    folders = {name: overlay(name, reqs) for name, reqs in VARIANTS.items()}
-    runs = {name: {path.stem: [] for path in paths} for name in VARIANTS}
+def main(paths, rounds, colab_venv=None):
+    variants = {
+        name: (sys.executable, overlay(name, reqs))
+        for name, reqs in VARIANTS.items()
+    }
+    if colab_venv:
+        variants["Colab's whole environment"] = (
+            str(pathlib.Path(colab_venv).resolve() / "bin" / "python"),
+            None,
+        )
+    loaded = {name: versions(*variant) for name, variant in variants.items()}
+    runs = {name: {path.stem: [] for path in paths} for name in variants}
     for number in range(rounds):
         for path in paths:
-            for name, folder in folders.items():
-                run = run_chapter(path, folder)
+            for name, (python, folder) in variants.items():
+                run = run_chapter(path, python, folder)
                 runs[name][path.stem].append(run)
                 print(
                     f"round {number + 1}/{rounds} {path.stem} {name}: {run['wall_s']} s "
@@ -88,6 +119,7 @@ def main(paths, rounds):
         "python": platform.python_version(),
         "rounds": rounds,
         "variants": VARIANTS,
+        "loaded": loaded,
         "runs": runs,
     }
     OUT.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
@@ -97,32 +129,34 @@ def main(paths, rounds):
         f"`python benchmarks/version_gap.py`: {report['machine']}, Python {report['python']}, "
         f"{rounds} rounds, variants interleaved. Median wall seconds of a standalone execution.",
         "",
-        "| chapter | " + " | ".join(VARIANTS) + " |",
-        "|---|" + "--:|" * len(VARIANTS),
+        "| chapter | " + " | ".join(variants) + " |",
+        "|---|" + "--:|" * len(variants),
     ]
     for path in paths:
         cells = [
             f"{statistics.median(r['wall_s'] for r in runs[name][path.stem]):.1f}"
-            for name in VARIANTS
+            for name in variants
         ]
         lines.append(f"| {path.stem} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "What each variant's first cell printed (the versions it ran on):",
+        "What each variant loaded (its interpreter, then the chapter's first cell):",
         "",
     ]
-    for name in VARIANTS:
+    for name in variants:
         said = runs[name][paths[0].stem][0]["first_cell_said"].splitlines()[-1]
-        lines.append(f"- {name}: `{said}`")
+        lines.append(f"- {name}: {loaded[name]}; `{said}`")
     OUT.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
-    rounds = 2
+    rounds, colab_venv = 1, None
     if arguments[:1] == ["--rounds"]:
         rounds, arguments = int(arguments[1]), arguments[2:]
+    if arguments[:1] == ["--colab-venv"]:
+        colab_venv, arguments = arguments[1], arguments[2:]
     main(
         [pathlib.Path(a).resolve() for a in arguments]
         or [
@@ -130,4 +164,5 @@ if __name__ == "__main__":
             ROOT / "book" / "03_sparse.ipynb",
         ],
         rounds,
+        colab_venv,
     )

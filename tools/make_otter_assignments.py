@@ -44,7 +44,9 @@ def chapter_requirements():
     lines = (ROOT / "requirements.txt").read_text().splitlines()
     start = lines.index("# The chapters") + 1
     section = lines[start : lines.index("", start)]
-    return [line.split("#")[0].strip() for line in section if line.strip()]
+    # each line without its comment; comment lines left out
+    packages = [line.split("#")[0].strip() for line in section]
+    return [package for package in packages if package]
 
 
 def raw(text):
