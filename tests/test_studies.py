@@ -2,7 +2,10 @@
 
 import hashlib
 import json
+import math
 import sys
+
+import numpy as np
 
 import pytest
 
@@ -10,6 +13,7 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "studies"))
 
+import convergence  # noqa: E402
 import reference  # noqa: E402
 import sync_reference_results  # noqa: E402
 
@@ -93,3 +97,99 @@ def test_convergence_test_tells_a_flat_curve_from_a_falling_one():
     spread = [0.05] * len(steps)
     assert reference.converged(flat, spread, steps)[0]
     assert not reference.converged(falling, spread, steps)[0]
+
+
+def simulated_training(curvatures, rate_at, total_steps):
+    """Gradient descent on a quadratic with these curvatures: the loss at log-spaced steps, as a study records it.
+
+    A spread of curvatures down to 1/1,000,000 of the largest is a problem that keeps improving for a long time
+    at a constant rate, as the book's networks do.
+    """
+    import numpy as np
+
+    hold = round(total_steps * (1 - convergence.COOLDOWN_FRACTION))
+    steps = reference.log_spaced_steps(total_steps, include=[hold, hold // 2])
+    squares, losses = np.ones_like(curvatures), {}
+    for step in range(1, total_steps + 1):
+        squares *= (1 - rate_at(step) * curvatures) ** 2
+        if step in steps:
+            losses[step] = 0.5 * float(np.sum(curvatures * squares))
+    return steps, [losses[step] for step in steps]
+
+
+def cosine(peak, total_steps):
+    return lambda step: (
+        peak * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+    )
+
+
+def recipe(peak, total_steps):
+    return lambda step: convergence.recipe_rate(step - 1, peak, total_steps)
+
+
+def test_a_cosine_flattens_a_run_the_old_test_calls_converged_and_the_new_one_does_not():
+    total, peak = 20_000, 0.5
+    slow = np.arange(1, 1001, dtype=float) ** -2.0
+    steps, errors = simulated_training(slow, cosine(peak, total), total)
+    one_percent_spread = [0.01 * error for error in errors]
+    # the old test: the last fifth of a cosine barely moves, so it passes
+    assert reference.converged(errors, one_percent_spread, steps)[0]
+    # the new one does not judge a run that never held its rate for a doubling of steps
+    rates = [cosine(peak, total)(step) for step in steps]
+    verdict = convergence.judge(steps, errors, rates)
+    assert not verdict.converged and verdict.improvement is None
+    assert (
+        "not tested" in verdict.phrase() and "converged" not in verdict.phrase()
+    )
+    # the same problem at the recipe's constant rate is still falling fast
+    steps, errors = simulated_training(slow, recipe(peak, total), total)
+    rates = [recipe(peak, total)(step) for step in steps]
+    verdict = convergence.judge(steps, errors, rates)
+    assert not verdict.converged and verdict.improvement > 0.2
+    assert verdict.phrase().startswith(
+        "long run (20,000 steps), still improving by"
+    )
+
+
+def test_the_new_test_passes_a_run_that_has_stopped_improving_at_a_constant_rate():
+    total, peak = 20_000, 0.5
+    easy = np.linspace(0.05, 1.0, 50)
+    steps, errors = simulated_training(easy, recipe(peak, total), total)
+    # plus what the network cannot reconstruct
+    errors = [error + 0.01 for error in errors]
+    rates = [recipe(peak, total)(step) for step in steps]
+    verdict = convergence.judge(steps, errors, rates)
+    assert verdict.converged and verdict.improvement < convergence.TOLERANCE
+    assert verdict.stretch == (8_000, 16_000)
+    assert verdict.phrase().startswith("converged: 0.0% better")
+    # a tolerance below what it still gains fails it
+    assert not convergence.judge(steps, errors, rates, tolerance=-1).converged
+
+
+def test_the_new_test_reads_only_a_stretch_at_the_peak_rate():
+    steps = [100, 200, 400, 800, 1000]
+    # the rate fell before a doubling at the peak was complete: nothing to read
+    assert convergence.constant_rate_doubling(steps, [1, 1, 0.5, 0.2, 0.1]) == (
+        0,
+        1,
+    )
+    assert (
+        convergence.constant_rate_doubling(steps, [1, 0.9, 0.5, 0.2, 0.1])
+        is None
+    )
+    assert convergence.constant_rate_doubling(steps, [1, 1, 1, 1, 0.0]) == (
+        2,
+        3,
+    )
+    with pytest.raises(ValueError, match="one learning rate per evaluation"):
+        convergence.judge(steps, [1, 1, 1, 1, 1], [1, 1])
+
+
+def test_the_recipe_rate_is_its_keras_schedule():
+    import keras
+
+    schedule = convergence.keras_schedule(keras, 3e-3, 1_000)
+    for step in [0, 400, 800, 801, 900, 999, 1_000]:
+        assert float(schedule(step)) == pytest.approx(
+            convergence.recipe_rate(step, 3e-3, 1_000), rel=1e-4, abs=1e-9
+        ), step

@@ -24,7 +24,7 @@ STUDIES = ROOT / "studies"
 MAX_STORED_CHARACTERS = 100_000  # what a chapter may carry (issue 17)
 HEADER = """\
 # @title Reference runs: their stored results
-# This chapter's models trained to convergence over several
+# This chapter's models trained for long runs over several
 # seeds by a script in the book's repository, studies/{stem}.py,
 # which keeps the readable results and their provenance in
 # studies/results/{stem}.json. They are copied here, compressed, so
