@@ -30,8 +30,8 @@ from conftest import (
     side_by_side,
 )
 from make_otter_assignments import (
-    CHECKS_TITLE,
     FEEDBACK_CALL,
+    helper_and_check_sources,
     exercises as exercises_of,
 )
 from make_student_notebooks import student_version
@@ -79,16 +79,7 @@ def code_cell_count(notebook):
 def appended_cells(chapter, otter_tests):
     """{what they check: cell} appended to the chapter, to run in its kernel after it (tests/kernel_checks.py)."""
     student = student_version(nbformat.read(chapter, as_version=4))
-    helpers = next(
-        cell.source
-        for cell in student.cells
-        if "shared-helpers" in cell.metadata.get("tags", [])
-    )
-    checks = next(
-        cell.source
-        for cell in student.cells
-        if cell.source.startswith(CHECKS_TITLE)
-    )
+    helpers, checks = helper_and_check_sources(student)
     untouched = [
         (
             FEEDBACK_CALL.search(check.source)["exercise"],
@@ -543,11 +534,7 @@ def test_student_notebook_is_the_chapter_without_solutions_and_claim_checks(
         for cell in student.cells
         if "shared-helpers" not in cell.metadata.get("tags", [])
     )
-    checks_cell = next(
-        cell.source
-        for cell in full.cells
-        if cell.source.startswith(CHECKS_TITLE)
-    )
+    _, checks_cell = helper_and_check_sources(full)
     probed = [check for check, _, _ in WRONG_ANSWERS.get(chapter.stem, [])]
     for check in re.findall(r"^def (check_\w+)\(", checks_cell, re.M):
         assert probed.count(check) >= PROBES_PER_CHECK, (

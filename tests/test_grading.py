@@ -72,16 +72,7 @@ def test_each_otter_test_runs_the_chapters_own_check_on_the_exercises_answer(
     and grades the name the chapter's check cell of exercise N grades, with the check it uses."""
     autograder, _, _ = built(otter_assignments, chapter)
     full = nbformat.read(chapter, as_version=4)
-    helpers = next(
-        c.source
-        for c in full.cells
-        if "shared-helpers" in c.metadata.get("tags", [])
-    )
-    checks = next(
-        c.source
-        for c in full.cells
-        if c.source.startswith(make_otter_assignments.CHECKS_TITLE)
-    )
+    helpers, checks = make_otter_assignments.helper_and_check_sources(full)
     # (title, check, answer) of each give_feedback cell
     calls = [names for *_, names in make_otter_assignments.exercises(full)]
     with zipfile.ZipFile(autograder) as archive:

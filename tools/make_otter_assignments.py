@@ -81,11 +81,8 @@ def exercises(notebook):
     return found
 
 
-def master_notebook(notebook, name):
-    """The chapter in otter's master format (a new notebook; the chapter is not changed)."""
-    problems = solution_problems(notebook)
-    if problems:
-        raise ValueError("; ".join(problems))
+def helper_and_check_sources(notebook):
+    """The sources of a chapter's shared-helpers cell and of its cell of exercise checks: what every check needs."""
     helpers = next(
         c.source
         for c in notebook.cells
@@ -94,6 +91,15 @@ def master_notebook(notebook, name):
     checks = next(
         c.source for c in notebook.cells if c.source.startswith(CHECKS_TITLE)
     )
+    return helpers, checks
+
+
+def master_notebook(notebook, name):
+    """The chapter in otter's master format (a new notebook; the chapter is not changed)."""
+    problems = solution_problems(notebook)
+    if problems:
+        raise ValueError("; ".join(problems))
+    helpers, checks = helper_and_check_sources(notebook)
     source = helpers + "\n\n" + checks
     config = {
         "name": name,
