@@ -1,21 +1,23 @@
-"""Reference runs for chapter 1: its autoencoders trained to convergence over three seeds.
+"""Reference runs for chapter 1: its autoencoders trained on the book's long-run recipe over three seeds.
 
-Usage:  python studies/01_undercomplete.py [--passes N] [--deep-passes N] [--seeds N] [--quick]
+Usage:  python studies/01_undercomplete.py [--passes N] [--seeds N] [--quick]
 
-The chapter trains for 2-3 passes (900-1,350 optimiser steps). Here the same models, on the same split (54,000
-training images, the original 10,000 test images), with the same optimiser (Adam, learning rate 1e-3, batches of
-120, fifty steps per call) for its first 1,350 steps, train for many more steps, and the test MSE is recorded at
-log-spaced steps. After step 1,350, where the chapter's longest live run stops, the learning rate falls along a
-cosine to zero (annealing, which converges in far fewer steps than a constant rate); so the curves up to 1,350
-steps are what the chapter's own runs should reproduce, and their ends are the converged models:
+The chapter trains for 2-3 passes (900-1,350 optimiser steps) with Adam in batches of 120, each network at its
+long-run rate (below), so its runs are the first steps of these curves. Here the same
+models, on the same split (54,000 training images, the original 10,000 test images), train on the recipe of
+studies/convergence.py with the batch size, rate and length that studies/families.py gives each network: Adam at
+the rate chosen on validation, constant for the first 80% of the steps, then a cosine cool-down. The test MSE is
+recorded at log-spaced steps, and the convergence test of studies/convergence.py is applied to each curve:
 - the one-layer autoencoders 784 -> k -> 784 (ReLU code, sigmoid output) for every code size of the chapter's
-  sweep and its first model (k = 28), trained side by side as the chapter does;
+  sweep and its first model (k = 28), trained side by side as the chapter does, at the one-layer family's rate
+  (1e-3, the chapter's, so the chapter's live runs are the first steps of these curves);
 - the deep 784-256-30-256-784 network of "Depth beats PCA", and Hinton & Salakhutdinov's 784-1000-500-250-30
-  shape (mirrored decoder), with the same activations;
+  shape (mirrored decoder), with the same activations, each at the rate of `RATES_TRIED` with the lowest
+  validation error after `TUNING_PASSES` passes (seed 0, the same recipe);
 - PCA's test MSE at each code size, the baseline, computed the way the chapter computes it (its reconstructions
   clipped to [0, 1], the networks' output range, as in every chapter: it only helps PCA).
-It also keeps the converged models' reconstructions of the eight test images the chapter's code-size explorer
-shows, and their final training and validation MSE. `--quick` is a two-pass smoke test of the whole script.
+It also keeps the final models' reconstructions of the eight test images the chapter's code-size explorer shows,
+and their final training and validation MSE. `--quick` is a smoke test of the whole script.
 Writes studies/results/01_undercomplete.json; then run python tools/sync_reference_results.py.
 """
 
@@ -25,6 +27,8 @@ import sys
 import time
 import zlib
 
+import convergence
+import families
 import reference
 
 reference.choose_backend()
@@ -38,10 +42,11 @@ CODE_SIZES = [2, 4, 8, 16, 28, 32, 64, 128]
 DEEP_SHAPES = {"deep_256": [256, 30], "deep_hinton": [1000, 500, 250, 30]}
 # where the chapter's live runs stop (1, 2 and 3 passes)
 LIVE_STEPS = [450, 900, 1350]
-# the chapter's constant learning rate up to here
-HOLD_STEPS = max(LIVE_STEPS)
 # as in the chapter: 450 equal steps per pass over 54,000 images
-BATCH_SIZE = 120
+BATCH_SIZE = families.ONE_LAYER.batch
+assert families.DEEP_256.batch == BATCH_SIZE
+RATES_TRIED = [5e-4, 1e-3, 2e-3, 4e-3, 8e-3]  # for the deep networks
+TUNING_PASSES = 10
 EXPLORER_IMAGES = 8  # the code-size explorer shows x_test[:8]
 
 
@@ -84,26 +89,18 @@ def test_mse(model, images):
     return float(np.mean((images - reconstructions) ** 2))
 
 
-def learning_rate(total_steps):
-    """Adam's default 1e-3, constant for HOLD_STEPS as in the chapter, then a cosine down to 0."""
-    return keras.optimizers.schedules.CosineDecay(
-        1e-3,
-        decay_steps=total_steps - HOLD_STEPS,
-        warmup_steps=HOLD_STEPS,  # a "warm-up" from 1e-3 to 1e-3: constant
-        warmup_target=1e-3,
-    )
-
-
-def train_and_record(models, x_train, x_test, passes, steps):
-    """Train `models` side by side (as the chapter's train_side_by_side does), recording each one's test MSE."""
+def train_and_record(models, x_train, x_test, passes, rate, steps=()):
+    """Train `models` side by side (as the chapter's train_side_by_side does) on the recipe at `rate`,
+    recording each one's test MSE at `steps`."""
     inputs = keras.Input(shape=(28, 28))
     combined = keras.Model(inputs, [model(inputs) for model in models])
+    steps_per_epoch = len(x_train) // BATCH_SIZE
+    schedule = convergence.keras_schedule(keras, rate, passes * steps_per_epoch)
     combined.compile(
-        optimizer=keras.optimizers.Adam(learning_rate(steps[-1])),
+        optimizer=keras.optimizers.Adam(schedule),
         loss=["mse"] * len(models),
         steps_per_execution=reference.STEPS_PER_EXECUTION,
     )
-    steps_per_epoch = len(x_train) // BATCH_SIZE
     recorder = reference.make_evaluation_callback(
         keras,
         set(steps),
@@ -130,32 +127,36 @@ def image_bytes(images):
     return base64.b64encode(zlib.compress(pixels.tobytes(), 9)).decode()
 
 
-def summarise(curves, steps):
-    mean, std = reference.mean_and_std(curves)
-    held, movement, spread = reference.converged(mean, std, steps)
-    return {
-        "mean": mean,
-        "std": std,
-        "seeds": curves,
-        "converged": held,
-        "last_fifth_movement": movement,
-        "last_fifth_spread": spread,
-    }
-
-
 def evaluation_steps(passes, steps_per_epoch):
     total = passes * steps_per_epoch
-    return reference.log_spaced_steps(
+    return families.evaluation_steps(
         total, include=[step for step in LIVE_STEPS if step <= total]
     )
 
 
-def main(passes, deep_passes, seeds):
+def tune_deep_rates(x_train, x_val, passes, progress):
+    """Both deep networks from seed 0 at every rate tried, side by side: validation MSE at the end, best rate."""
+    validation = {name: {} for name in DEEP_SHAPES}
+    for rate in RATES_TRIED:
+        keras.utils.set_random_seed(0)
+        deep = [deep_autoencoder(widths) for widths in DEEP_SHAPES.values()]
+        train_and_record(deep, x_train, x_val, passes, rate)
+        for name, model in zip(DEEP_SHAPES, deep):
+            validation[name][str(rate)] = test_mse(model, x_val)
+        progress.finished(f"deep networks at rate {rate}")
+    chosen = {
+        name: min(RATES_TRIED, key=lambda rate: validation[name][str(rate)])
+        for name in DEEP_SHAPES
+    }
+    return validation, chosen
+
+
+def main(passes, seeds, tuning_passes):
     start = time.perf_counter()
     x_train, x_val, x_test = load_split()
     steps_per_epoch = len(x_train) // BATCH_SIZE
+    total = passes * steps_per_epoch
     steps = evaluation_steps(passes, steps_per_epoch)
-    deep_steps = evaluation_steps(deep_passes, steps_per_epoch)
 
     x_train_flat, x_test_flat = (
         x_train.reshape(-1, 784),
@@ -180,7 +181,12 @@ def main(passes, deep_passes, seeds):
         for k in [*CODE_SIZES, 30]  # 30: the deep networks' code
     }
 
-    progress = reference.Progress(2 * seeds)
+    progress = reference.Progress(len(RATES_TRIED) + 3 * seeds)
+    tuning, deep_rates = tune_deep_rates(
+        x_train, x_val, tuning_passes, progress
+    )
+    print(f"deep networks' rates: {deep_rates}", file=sys.stderr, flush=True)
+    shallow_rate = families.ONE_LAYER.rate
     sweep_curves = {k: [] for k in CODE_SIZES}
     deep_curves = {name: [] for name in DEEP_SHAPES}
     final = {
@@ -193,7 +199,9 @@ def main(passes, deep_passes, seeds):
         shallow = [shallow_autoencoder(k) for k in CODE_SIZES]
         for k, curve in zip(
             CODE_SIZES,
-            train_and_record(shallow, x_train, x_test, passes, steps),
+            train_and_record(
+                shallow, x_train, x_test, passes, shallow_rate, steps
+            ),
         ):
             sweep_curves[k].append(curve)
         for k, model in zip(CODE_SIZES, shallow):
@@ -205,39 +213,52 @@ def main(passes, deep_passes, seeds):
                 )
         progress.finished(f"seed {seed}: {len(shallow)} one-layer autoencoders")
 
-        keras.utils.set_random_seed(seed)
-        deep = [deep_autoencoder(widths) for widths in DEEP_SHAPES.values()]
-        for name, curve in zip(
-            DEEP_SHAPES,
-            train_and_record(deep, x_train, x_test, deep_passes, deep_steps),
-        ):
+        for name, widths in DEEP_SHAPES.items():
+            keras.utils.set_random_seed(seed)
+            model = deep_autoencoder(widths)
+            [curve] = train_and_record(
+                [model], x_train, x_test, passes, deep_rates[name], steps
+            )
             deep_curves[name].append(curve)
-        for name, model in zip(DEEP_SHAPES, deep):
             final[name]["train_mse"].append(test_mse(model, x_train))
             final[name]["val_mse"].append(test_mse(model, x_val))
-        progress.finished(f"seed {seed}: the deep autoencoders")
+            progress.finished(f"seed {seed}: {name}")
 
+    hold = round(total * (1 - convergence.COOLDOWN_FRACTION))
     results = {
         "what": "test MSE per pixel against optimiser steps, over seeds "
-        "(mean, std, each seed), for chapter 1's models trained to convergence",
+        "(mean, std, each seed), for chapter 1's models trained on the long-run recipe",
         "settings": {
-            "optimizer": f"Adam, learning rate 1e-3 for {HOLD_STEPS} steps "
-            "(the chapter's), then a cosine decay to 0 at the last step",
+            "optimizer": f"Adam in batches of {BATCH_SIZE}, at each network's rate, constant "
+            f"for {hold} steps, then a cosine to 0 at {total} steps ({passes} passes)",
             "batch_size": BATCH_SIZE,
             "steps_per_pass": steps_per_epoch,
-            "passes": {"one-layer": passes, "deep": deep_passes},
+            "passes": passes,
+            "total_steps": total,
+            "constant_steps": hold,
             "seeds": list(range(seeds)),
-            "convergence_test": "over the last 20% of the steps the seeds' mean "
-            "test MSE moves by less than their largest standard deviation there",
+            "one_layer_rate": "the one-layer family's rate from studies/families.py, "
+            f"tuned by {families.ONE_LAYER.tuned_by}",
+            "rates_tried": RATES_TRIED,
+            "tuning": f"seed 0, both deep networks, {tuning_passes} passes on the same "
+            "recipe; validation MSE at the end",
+            "convergence_test": "studies/convergence.py: at the constant rate, the seeds' mean test MSE "
+            f"improved by less than {convergence.TOLERANCE:.0%} over the last doubling of steps "
+            f"(to step {hold})",
         },
-        "steps": {"one-layer": steps, "deep": deep_steps},
+        "tuning_validation_mse": tuning,
+        "learning_rates": {"one-layer": shallow_rate, **deep_rates},
+        "steps": steps,
         "pca_test_mse": {str(k): v for k, v in pca_mse.items()},
         "shallow": {
-            str(k): summarise(curves, steps)
+            str(k): families.summarise(curves, steps, shallow_rate, total)
             for k, curves in sweep_curves.items()
         },
         "deep": {
-            name: {"widths": DEEP_SHAPES[name], **summarise(curves, deep_steps)}
+            name: {
+                "widths": DEEP_SHAPES[name],
+                **families.summarise(curves, steps, deep_rates[name], total),
+            }
             for name, curves in deep_curves.items()
         },
         "final_train_val_mse": final,
@@ -246,35 +267,38 @@ def main(passes, deep_passes, seeds):
     results["provenance"] = reference.provenance(
         __file__, time.perf_counter() - start, keras
     )
+    results["provenance"]["uses"] = families.uses()
     reference.write_results(__file__, results)
+    print(f"deep rates {deep_rates}; validation {tuning}", file=sys.stderr)
     for k in CODE_SIZES:
         s = results["shallow"][str(k)]
         print(
             f"k={k:3d}: AE {s['mean'][-1]:.5f} ± {s['std'][-1]:.5f}  "
             f"PCA {pca_mse[k]:.5f}  ratio {s['mean'][-1] / pca_mse[k]:.3f}  "
-            f"converged {s['converged']}",
+            f"{s['verdict']}",
             file=sys.stderr,
         )
     for name, d in results["deep"].items():
         print(
             f"{name}: {d['mean'][-1]:.5f} ± {d['std'][-1]:.5f}  "
             f"ratio to PCA-30 {d['mean'][-1] / pca_mse[30]:.3f}  "
-            f"converged {d['converged']}",
+            f"{d['verdict']}",
             file=sys.stderr,
         )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--passes", type=int, default=30, help="one-layer")
-    parser.add_argument("--deep-passes", type=int, default=30)
+    parser.add_argument("--passes", type=int, default=families.ONE_LAYER.passes)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--tuning-passes", type=int, default=TUNING_PASSES)
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke test: two passes, two seeds",
+        help="a smoke test: four passes, two seeds",
     )
     arguments = parser.parse_args()
     if arguments.quick:
-        arguments.passes, arguments.deep_passes, arguments.seeds = 4, 4, 2
-    main(arguments.passes, arguments.deep_passes, arguments.seeds)
+        arguments.passes, arguments.seeds, arguments.tuning_passes = 4, 2, 1
+    assert arguments.passes == families.DEEP_256.passes or arguments.quick
+    main(arguments.passes, arguments.seeds, arguments.tuning_passes)

@@ -14,6 +14,7 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "studies"))
 
 import convergence  # noqa: E402
+import families  # noqa: E402
 import reference  # noqa: E402
 import sync_reference_results  # noqa: E402
 
@@ -193,3 +194,61 @@ def test_the_recipe_rate_is_its_keras_schedule():
         assert float(schedule(step)) == pytest.approx(
             convergence.recipe_rate(step, 3e-3, 1_000), rel=1e-4, abs=1e-9
         ), step
+
+
+# Every study that trains a network of studies/families.py, and where its run sits in the stored results.
+FAMILY_MEMBERS = {
+    "ONE_LAYER": [
+        ("01_undercomplete", ["shallow", "32"]),
+        ("07_convolutional", ["test_mse", "dense"]),
+    ],
+    "DEEP_256": [
+        ("01_undercomplete", ["deep", "deep_256"]),
+        ("08_codes", ["test_mse", "plain, 30"]),
+    ],
+}
+
+
+def stored_run(study, keys):
+    results = json.loads((reference.RESULTS / f"{study}.json").read_text())
+    run = results
+    for key in keys:
+        run = run[key]
+    return results, run
+
+
+@pytest.mark.parametrize("family", FAMILY_MEMBERS)
+def test_every_study_trains_a_shared_network_on_its_one_recipe(family):
+    recipe = getattr(families, family)
+    for study, keys in FAMILY_MEMBERS[family]:
+        results, run = stored_run(study, keys)
+        settings = results["settings"]
+        # 54,000 training images in batches of recipe.batch
+        assert settings["steps_per_pass"] == 54_000 // recipe.batch, study
+        assert settings["total_steps"] == recipe.total_steps, study
+        assert settings["constant_steps"] == round(0.8 * recipe.total_steps), (
+            study
+        )
+        assert run["learning_rate"] == recipe.rate, study
+
+
+@pytest.mark.parametrize("family", FAMILY_MEMBERS)
+def test_the_same_network_has_one_long_run_number_in_every_chapter(family):
+    """By chapter 6's rule: two runs are apart when their means differ by more than the sum of their spreads."""
+    ends = {}
+    for study, keys in FAMILY_MEMBERS[family]:
+        _, run = stored_run(study, keys)
+        ends[study] = (run["mean"][-1], run["std"][-1])
+    (first, (mean_a, std_a)), (second, (mean_b, std_b)) = ends.items()
+    assert abs(mean_a - mean_b) <= std_a + std_b, (
+        f"{families.__name__}.{family}: {first} ends at {mean_a:.5f} ± {std_a:.5f}, "
+        f"{second} at {mean_b:.5f} ± {std_b:.5f}: the same network on the same recipe disagrees"
+    )
+
+
+def test_a_shared_networks_rate_is_the_one_its_study_chose_on_validation():
+    _, ch7_rates = stored_run("07_convolutional", ["learning_rates"])
+    assert families.ONE_LAYER.rate == ch7_rates["dense"]
+    _, ch1_rates = stored_run("01_undercomplete", ["learning_rates"])
+    assert families.DEEP_256.rate == ch1_rates["deep_256"]
+    assert families.ONE_LAYER.rate == ch1_rates["one-layer"]
