@@ -238,10 +238,15 @@ def otter_tests(request):
 def chapter_runs(request, tmp_path_factory, otter_tests):
     """Every selected chapter executed once, two at a time (conftest.side_by_side), with the appended checks."""
     selected = chapters_selected_for(request, *EXECUTED_TESTS)
+    # Folders made here, before the threads start: pytest's tmp_path_factory is not thread-safe (two
+    # threads asking first for its base folder each make one, and mktemp then refuses its own path).
+    folders = {
+        chapter: tmp_path_factory.mktemp(chapter.stem) for chapter in selected
+    }
     return side_by_side(
         lambda chapter: run_chapter(
             chapter,
-            tmp_path_factory.mktemp(chapter.stem),
+            folders[chapter],
             None if otter_tests is None else otter_tests[chapter.stem],
         ),
         selected,
